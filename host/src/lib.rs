@@ -1,0 +1,1 @@
+//! The `notation` host: signing and verification of OCI artifacts and blobs.

@@ -1,0 +1,4 @@
+fn main() {
+    eprintln!("notation: not yet implemented");
+    std::process::exit(1);
+}
