@@ -1,1 +1,21 @@
-//! The `notation` host: signing and verification of OCI artifacts and blobs.
+//! The `notation` host: signing and verification of OCI artifacts.
+//!
+//! One module per concern:
+//! * [`config`]: the notation config dir (`config.json`, `signingkeys.json`,
+//!   `localkeys/`) and its paths.
+//! * [`registry`]: references, the OCI registry client (auth, referrers,
+//!   tag schema) and the OCI image layout store, behind one trait.
+//! * [`artifact`]: opening the artifact a command names (registry or layout).
+//! * [`signing`]: signing with a local key or through a plugin.
+//! * [`truststore`], [`trustpolicy`], [`verifier`]: the verification engine.
+//! * [`plugin_manager`]: plugin install and uninstall.
+//! * [`fsutil`]: atomic file writes.
+pub mod artifact;
+pub mod config;
+pub mod fsutil;
+pub mod plugin_manager;
+pub mod registry;
+pub mod signing;
+pub mod trustpolicy;
+pub mod truststore;
+pub mod verifier;

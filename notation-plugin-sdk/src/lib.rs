@@ -5,7 +5,30 @@
 //! * [`vocab`]: capabilities, key specs, algorithms and error codes with
 //!   their exact wire strings.
 //! * [`descriptor`]: the OCI content descriptor.
+//! * [`envelope`]: signature envelopes (JWS, COSE): sign, parse, verify.
+//! * [`protocol`]: the requests, responses and error object of contract 1.0.
+//! * [`plugin`]: the [`Plugin`] trait a plugin author implements.
+//! * [`client`]: the host side: discovery and calls to external plugins.
+//! * [`runner`]: [`main`] and the testable [`runner::run`] dispatcher.
+//! * [`conformance`]: the conformance kit that checks a plugin executable.
+//!
+//! ## A whole plugin
+//!
+//! A plugin implements [`Plugin`] for the commands its capabilities need
+//! and hands it to [`main`]. This is `examples/hello.rs`, a working raw
+//! ECDSA signer (build it with `cargo build --example hello`):
+//!
+#![doc = concat!("```no_run\n", include_str!("../examples/hello.rs"), "```")]
 #![deny(missing_docs)]
 
+pub mod client;
+pub mod conformance;
 pub mod descriptor;
+pub mod envelope;
+pub mod plugin;
+pub mod protocol;
+pub mod runner;
 pub mod vocab;
+
+pub use plugin::Plugin;
+pub use runner::main;

@@ -1,0 +1,618 @@
+//! The whole `notation` command tree, declared in one place. Doc comments are
+//! the help text; names, aliases and flags follow upstream notation.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Notation - a tool to sign and verify artifacts
+#[derive(Debug, Parser)]
+#[command(name = "notation", disable_version_flag = true, max_term_width = 100)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign artifacts
+    Sign(SignArgs),
+    /// Verify signatures associated with the artifact
+    Verify(VerifyArgs),
+    /// List signatures of a signed OCI artifact
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Inspect all signatures associated with a signed OCI artifact
+    Inspect(InspectArgs),
+    /// Manage keys used for signing
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Manage certificates in trust store for signature verification
+    #[command(subcommand, visible_alias = "cert")]
+    Certificate(CertCommand),
+    /// Manage trust policy configuration for OCI signature verification
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Manage plugins
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+    /// Log in to an OCI registry
+    Login(LoginArgs),
+    /// Log out from the logged in registries
+    Logout(LogoutArgs),
+    /// Show the notation version information
+    Version,
+    /// Generate a shell completion script
+    Completion(CompletionArgs),
+}
+
+/// `-d/--debug` and `-v/--verbose`.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct LoggingArgs {
+    /// debug mode
+    #[arg(short = 'd', long, conflicts_with = "verbose")]
+    pub debug: bool,
+    /// verbose mode
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+}
+
+impl LoggingArgs {
+    /// Whether detailed progress should be printed.
+    pub fn detailed(&self) -> bool {
+        self.debug || self.verbose
+    }
+}
+
+/// Registry access flags shared by sign, verify, list and inspect.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RegistryArgs {
+    /// username for registry operations (default to $NOTATION_USERNAME if not specified)
+    #[arg(short = 'u', long, env = "NOTATION_USERNAME", hide_env_values = true)]
+    pub username: Option<String>,
+    /// password for registry operations (default to $NOTATION_PASSWORD if not specified)
+    #[arg(short = 'p', long, env = "NOTATION_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// use HTTP protocol while connecting to registries. Should be used only for testing
+    #[arg(long)]
+    pub insecure_registry: bool,
+}
+
+/// Envelope formats for `--signature-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignatureFormatArg {
+    /// JWS JSON serialization (application/jose+json)
+    Jws,
+    /// COSE_Sign1 (application/cose)
+    Cose,
+}
+
+/// Output formats for list and verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum OutputFormat {
+    /// human-readable text
+    #[default]
+    #[value(alias = "tree")]
+    Text,
+    /// JSON
+    Json,
+}
+
+/// `notation sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// the artifact to sign: <registry>/<repository>@<digest> (or :<tag>)
+    #[arg(value_name = "REFERENCE")]
+    pub reference: String,
+    /// signing key name, for a key previously added to notation's key list. This is mutually exclusive with the --id and --plugin flags
+    #[arg(short = 'k', long, conflicts_with_all = ["id", "plugin"])]
+    pub key: Option<String>,
+    /// key id (required if --plugin is set). This is mutually exclusive with the --key flag
+    #[arg(long, requires = "plugin")]
+    pub id: Option<String>,
+    /// signing plugin name. This is mutually exclusive with the --key flag
+    #[arg(long, requires = "id")]
+    pub plugin: Option<String>,
+    /// {key}={value} pairs that are passed as it is to a plugin, refer plugin's documentation to set appropriate values
+    #[arg(long = "plugin-config", value_name = "KEY=VALUE")]
+    pub plugin_config: Vec<String>,
+    /// signature envelope format [default: jws, or "signatureFormat" in config.json]
+    #[arg(long, value_enum)]
+    pub signature_format: Option<SignatureFormatArg>,
+    /// optional expiry that provides a "best by use" time for the artifact. The duration is specified in minutes(m) and/or hours(h). For example: 12h, 30m, 3h20m
+    #[arg(short = 'e', long, value_name = "DURATION")]
+    pub expiry: Option<String>,
+    /// {key}={value} pairs that are added to the signature payload
+    #[arg(short = 'm', long = "user-metadata", value_name = "KEY=VALUE")]
+    pub user_metadata: Vec<String>,
+    /// force to store signatures using the referrers tag schema
+    #[arg(long)]
+    pub force_referrers_tag: bool,
+    /// [Experimental] sign the artifact stored as OCI image layout
+    #[arg(long)]
+    pub oci_layout: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// `notation verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// the artifact to verify: <registry>/<repository>@<digest> (or :<tag>)
+    #[arg(value_name = "REFERENCE")]
+    pub reference: String,
+    /// {key}={value} pairs that are passed as it is to a plugin, if the verification is associated with a verification plugin, refer plugin documentation to set appropriate values
+    #[arg(long = "plugin-config", value_name = "KEY=VALUE")]
+    pub plugin_config: Vec<String>,
+    /// user defined {key}={value} pairs that must be present in the signature for successful verification if provided
+    #[arg(short = 'm', long = "user-metadata", value_name = "KEY=VALUE")]
+    pub user_metadata: Vec<String>,
+    /// maximum number of signatures to evaluate or examine
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_signatures: u32,
+    /// [Experimental] verify the artifact stored as OCI image layout
+    #[arg(long)]
+    pub oci_layout: bool,
+    /// [Experimental] set trust policy scope for artifact verification, required and can only be used when flag "--oci-layout" is set
+    #[arg(long, requires = "oci_layout")]
+    pub scope: Option<String>,
+    /// output format
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// `notation list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// the signed artifact: <registry>/<repository>@<digest> (or :<tag>)
+    #[arg(value_name = "REFERENCE")]
+    pub reference: String,
+    /// maximum number of signatures to evaluate or examine
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_signatures: u32,
+    /// [Experimental] list signatures stored in OCI image layout
+    #[arg(long)]
+    pub oci_layout: bool,
+    /// output format
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// `notation inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// the signed artifact: <registry>/<repository>@<digest> (or :<tag>)
+    #[arg(value_name = "REFERENCE")]
+    pub reference: String,
+    /// maximum number of signatures to evaluate or examine
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_signatures: u32,
+    /// [Experimental] inspect signatures stored in OCI image layout
+    #[arg(long)]
+    pub oci_layout: bool,
+    /// output format ("tree" is an alias of "text")
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// `notation key ...`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Add key to Notation signing key list
+    Add(KeyAddArgs),
+    /// List keys used for signing
+    #[command(visible_alias = "ls")]
+    List,
+    /// Update key in Notation signing key list
+    #[command(visible_alias = "set")]
+    Update(KeyUpdateArgs),
+    /// Remove key from Notation signing key list
+    #[command(alias = "remove", alias = "rm")]
+    Delete(KeyDeleteArgs),
+}
+
+/// `notation key add`.
+#[derive(Debug, Args)]
+pub struct KeyAddArgs {
+    /// name of the key in the signing key list
+    #[arg(value_name = "KEY_NAME")]
+    pub name: String,
+    /// signing plugin name
+    #[arg(long, required = true)]
+    pub plugin: String,
+    /// key id (required if --plugin is set)
+    #[arg(long, required = true)]
+    pub id: String,
+    /// {key}={value} pairs that are passed as it is to a plugin, refer plugin's documentation to set appropriate values
+    #[arg(long = "plugin-config", value_name = "KEY=VALUE")]
+    pub plugin_config: Vec<String>,
+    /// mark as default
+    #[arg(long)]
+    pub default: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// `notation key update`.
+#[derive(Debug, Args)]
+pub struct KeyUpdateArgs {
+    /// name of the key in the signing key list
+    #[arg(value_name = "KEY_NAME")]
+    pub name: String,
+    /// mark as default
+    #[arg(long)]
+    pub default: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// `notation key delete`.
+#[derive(Debug, Args)]
+pub struct KeyDeleteArgs {
+    /// names of the keys to remove
+    #[arg(value_name = "KEY_NAME", required = true)]
+    pub names: Vec<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// Trust store types for `--type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreTypeArg {
+    /// certificate authority roots
+    #[value(name = "ca")]
+    Ca,
+    /// signing authority roots
+    #[value(name = "signingAuthority")]
+    SigningAuthority,
+    /// timestamping authority roots
+    #[value(name = "tsa")]
+    Tsa,
+}
+
+/// `notation certificate ...`.
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Add certificates to the trust store.
+    Add(CertAddArgs),
+    /// List certificates in the trust store.
+    #[command(visible_alias = "ls")]
+    List(CertListArgs),
+    /// Show certificate details given trust store type, named store, and certificate file name. If the certificate file contains multiple certificates, then all certificates are displayed.
+    Show(CertShowArgs),
+    /// Delete certificates from the trust store.
+    Delete(CertDeleteArgs),
+    /// Generate a test RSA key and a corresponding self-signed certificate.
+    GenerateTest(CertGenerateTestArgs),
+    /// Clean up a test RSA key and its corresponding certificate that were generated using the "generate-test" command.
+    CleanupTest(CertCleanupTestArgs),
+}
+
+/// `notation certificate add`.
+#[derive(Debug, Args)]
+pub struct CertAddArgs {
+    /// specify trust store type, options: ca, signingAuthority, tsa
+    #[arg(short = 't', long = "type", value_enum, required = true)]
+    pub store_type: StoreTypeArg,
+    /// specify named store
+    #[arg(short = 's', long, required = true)]
+    pub store: String,
+    /// certificate files to add
+    #[arg(value_name = "CERT_PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `notation certificate list`.
+#[derive(Debug, Args)]
+pub struct CertListArgs {
+    /// specify trust store type, options: ca, signingAuthority, tsa
+    #[arg(short = 't', long = "type", value_enum)]
+    pub store_type: Option<StoreTypeArg>,
+    /// specify named store
+    #[arg(short = 's', long)]
+    pub store: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// `notation certificate show`.
+#[derive(Debug, Args)]
+pub struct CertShowArgs {
+    /// specify trust store type, options: ca, signingAuthority, tsa
+    #[arg(short = 't', long = "type", value_enum, required = true)]
+    pub store_type: StoreTypeArg,
+    /// specify named store
+    #[arg(short = 's', long, required = true)]
+    pub store: String,
+    /// certificate file name in the named store
+    #[arg(value_name = "CERT_FILENAME")]
+    pub file: String,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// `notation certificate delete`.
+#[derive(Debug, Args)]
+pub struct CertDeleteArgs {
+    /// specify trust store type, options: ca, signingAuthority, tsa
+    #[arg(short = 't', long = "type", value_enum, required = true)]
+    pub store_type: StoreTypeArg,
+    /// specify named store
+    #[arg(short = 's', long, required = true)]
+    pub store: String,
+    /// delete all certificates in the named store
+    #[arg(short = 'a', long, conflicts_with = "file")]
+    pub all: bool,
+    /// do not prompt for confirmation
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// certificate file name in the named store
+    #[arg(value_name = "CERT_FILENAME", required_unless_present = "all")]
+    pub file: Option<String>,
+}
+
+/// `notation certificate generate-test`.
+#[derive(Debug, Args)]
+pub struct CertGenerateTestArgs {
+    /// common name of the certificate; also the key, store and file name
+    #[arg(value_name = "COMMON_NAME")]
+    pub name: String,
+    /// RSA key bits
+    #[arg(short = 'b', long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(2048..=8192))]
+    pub bits: u32,
+    /// mark as default signing key
+    #[arg(long)]
+    pub default: bool,
+    /// validity of the certificate in days (default: 1 day, as upstream)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub days: u32,
+}
+
+/// `notation certificate cleanup-test`.
+#[derive(Debug, Args)]
+pub struct CertCleanupTestArgs {
+    /// common name given to generate-test
+    #[arg(value_name = "COMMON_NAME")]
+    pub name: String,
+    /// do not prompt for confirmation
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+/// `notation policy ...`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Import OCI trust policy configuration from a JSON file
+    Import(PolicyImportArgs),
+    /// Show OCI trust policy configuration
+    Show,
+    /// Initialize an OCI trust policy configuration with one statement
+    Init(PolicyInitArgs),
+}
+
+/// `notation policy import`.
+#[derive(Debug, Args)]
+pub struct PolicyImportArgs {
+    /// the trust policy JSON file
+    #[arg(value_name = "FILE_PATH")]
+    pub file: PathBuf,
+    /// override the existing OCI trust policy configuration without prompt
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `notation policy init`.
+#[derive(Debug, Args)]
+pub struct PolicyInitArgs {
+    /// name of the trust policy statement
+    #[arg(long, required = true)]
+    pub name: String,
+    /// trust store as {type}:{name}, e.g. ca:wabbit-networks.io (repeatable)
+    #[arg(long = "trust-store", required = true, value_name = "TYPE:NAME")]
+    pub trust_stores: Vec<String>,
+    /// trusted identity, e.g. "x509.subject: C=US, ST=WA, O=wabbit-networks.io" or "*" (repeatable)
+    #[arg(long = "trusted-identity", required = true, value_name = "IDENTITY")]
+    pub trusted_identities: Vec<String>,
+    /// override the existing OCI trust policy configuration without prompt
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `notation plugin ...`.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// List installed plugins
+    #[command(visible_alias = "ls")]
+    List,
+    /// Install a plugin
+    #[command(visible_alias = "add")]
+    Install(PluginInstallArgs),
+    /// Uninstall a plugin
+    #[command(visible_aliases = ["remove", "rm"])]
+    Uninstall(PluginUninstallArgs),
+}
+
+/// `notation plugin install`.
+#[derive(Debug, Args)]
+pub struct PluginInstallArgs {
+    /// install plugin from a file on file system
+    #[arg(long, conflicts_with = "url", required_unless_present = "url")]
+    pub file: bool,
+    /// install plugin from an HTTPS URL. The plugin download timeout is 10m0s
+    #[arg(long, requires = "sha256sum")]
+    pub url: bool,
+    /// must match SHA256 of the plugin source, required when "--url" flag is set
+    #[arg(long)]
+    pub sha256sum: Option<String>,
+    /// force the installation of the plugin
+    #[arg(long)]
+    pub force: bool,
+    /// the plugin file path or HTTPS URL
+    #[arg(value_name = "PLUGIN_SOURCE")]
+    pub source: String,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// `notation plugin uninstall`.
+#[derive(Debug, Args)]
+pub struct PluginUninstallArgs {
+    /// the plugin to uninstall
+    #[arg(value_name = "PLUGIN_NAME")]
+    pub name: String,
+    /// do not prompt for confirmation
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// `notation login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// the registry host, e.g. registry.example.com or localhost:5000
+    #[arg(value_name = "SERVER")]
+    pub server: String,
+    /// take the password from stdin
+    #[arg(long, conflicts_with = "password")]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// `notation logout`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// the registry host
+    #[arg(value_name = "SERVER")]
+    pub server: String,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// `notation completion`.
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// the shell to generate the script for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn aliases_parse() {
+        for argv in [
+            vec!["notation", "ls", "r@sha256:a"],
+            vec!["notation", "cert", "ls"],
+            vec![
+                "notation",
+                "certificate",
+                "list",
+                "--type",
+                "signingAuthority",
+            ],
+            vec!["notation", "key", "ls"],
+            vec!["notation", "key", "set", "--default", "k"],
+            vec!["notation", "plugin", "rm", "p", "-y"],
+            vec!["notation", "plugin", "add", "--file", "f"],
+            vec!["notation", "inspect", "-o", "tree", "r:v1"],
+        ] {
+            Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn sign_flag_rules() {
+        assert!(Cli::try_parse_from([
+            "notation", "sign", "-k", "a", "--id", "x", "--plugin", "p", "r"
+        ])
+        .is_err());
+        assert!(Cli::try_parse_from(["notation", "sign", "--plugin", "p", "r"]).is_err());
+        assert!(
+            Cli::try_parse_from(["notation", "sign", "--signature-format", "xml", "r"]).is_err()
+        );
+        let cli = Cli::try_parse_from([
+            "notation",
+            "sign",
+            "--id",
+            "x",
+            "--plugin",
+            "p",
+            "--plugin-config",
+            "a=b",
+            "-m",
+            "k=v",
+            "-e",
+            "1h",
+            "--signature-format",
+            "cose",
+            "r@sha256:a",
+        ])
+        .unwrap();
+        match cli.command {
+            Command::Sign(a) => {
+                assert_eq!(a.signature_format, Some(SignatureFormatArg::Cose));
+                assert_eq!(a.plugin_config, vec!["a=b"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn verify_defaults() {
+        let cli = Cli::try_parse_from(["notation", "verify", "r@sha256:a"]).unwrap();
+        match cli.command {
+            Command::Verify(a) => {
+                assert_eq!(a.max_signatures, 100);
+                assert_eq!(a.output, OutputFormat::Text);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["notation", "verify", "--scope", "x", "r"]).is_err());
+    }
+}

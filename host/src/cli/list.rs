@@ -1,0 +1,116 @@
+//! `notation list`: the signatures of an artifact, as a tree or JSON.
+
+use std::io::Write;
+
+use notation_host::artifact::{self, OpenOptions, OpenedArtifact};
+use notation_host::registry::oci::ARTIFACT_TYPE_NOTARY_SIGNATURE;
+use notation_host::registry::Descriptor;
+
+use super::args::{ListArgs, OutputFormat, RegistryArgs};
+use super::output::Node;
+use super::Context;
+use crate::error::CliError;
+
+/// Opens the artifact of list/inspect/verify (`what` names the command in
+/// the tag warning), resolves it, and returns its signature manifests (at
+/// most `max`, with a warning when there are more).
+pub fn discover(
+    ctx: &Context,
+    reference: &str,
+    oci_layout: bool,
+    registry: &RegistryArgs,
+    what: &str,
+    max: u32,
+) -> Result<(OpenedArtifact, Descriptor, Vec<Descriptor>), CliError> {
+    let opened = open(ctx, reference, oci_layout, registry)?;
+    let subject = opened.resolve()?;
+    if let Some(tag) = opened.tag() {
+        eprintln!(
+            "Warning: Always {what} the artifact using digest(@sha256:...) rather than a tag(:{tag}) because resolved digest may not point to the same signed artifact, as tags are mutable."
+        );
+    }
+    let mut signatures = opened.store.list_signatures(&subject)?;
+    if signatures.len() > max as usize {
+        eprintln!(
+            "Warning: {} has {} signatures; only the first {max} are examined (raise --max-signatures to examine more)",
+            opened.digest_reference(&subject.digest),
+            signatures.len()
+        );
+        signatures.truncate(max as usize);
+    }
+    Ok((opened, subject, signatures))
+}
+
+/// Opens the artifact named on the command line.
+pub fn open(
+    ctx: &Context,
+    reference: &str,
+    oci_layout: bool,
+    registry: &RegistryArgs,
+) -> Result<OpenedArtifact, CliError> {
+    Ok(artifact::open(
+        &ctx.config,
+        reference,
+        &OpenOptions {
+            oci_layout,
+            insecure: registry.insecure_registry,
+            force_referrers_tag: false,
+            username: registry.username.clone(),
+            password: registry.password.clone(),
+        },
+    )?)
+}
+
+/// Prints the signature tree (or JSON).
+pub fn run(ctx: &Context, args: ListArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let (opened, subject, signatures) = discover(
+        ctx,
+        &args.reference,
+        args.oci_layout,
+        &args.registry,
+        "list",
+        args.max_signatures,
+    )?;
+    let reference = opened.digest_reference(&subject.digest);
+    match args.output {
+        OutputFormat::Json => {
+            let sigs: Vec<serde_json::Value> = signatures
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "digest": d.digest,
+                        "mediaType": d.media_type,
+                        "artifactType": d.artifact_type.as_deref().unwrap_or(ARTIFACT_TYPE_NOTARY_SIGNATURE),
+                        "size": d.size,
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "reference": reference,
+                "mediaType": subject.media_type,
+                "digest": subject.digest,
+                "size": subject.size,
+                "signatures": sigs,
+            });
+            writeln!(out, "{}", pretty(&doc))?;
+        }
+        OutputFormat::Text => {
+            if signatures.is_empty() {
+                writeln!(out, "{reference} has no associated signatures")?;
+                return Ok(());
+            }
+            let mut root = Node::new(reference);
+            let node = root.add(ARTIFACT_TYPE_NOTARY_SIGNATURE);
+            for d in &signatures {
+                node.add(d.digest.clone());
+            }
+            root.write(out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Indented JSON.
+pub fn pretty(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+}

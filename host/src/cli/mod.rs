@@ -1,0 +1,58 @@
+//! The `notation` command line: [`args`] declares the command tree; each
+//! command lives in its own file (groups in a folder) and exports one `run`.
+
+pub mod args;
+mod cert;
+mod completion;
+mod inspect;
+mod key;
+mod list;
+mod login;
+mod logout;
+pub mod output;
+mod plugin;
+mod policy;
+mod sign;
+mod verify;
+mod version;
+mod x509fmt;
+
+use std::io::Write;
+
+use notation_host::config::ConfigDir;
+
+use crate::error::CliError;
+use args::{Cli, Command};
+
+/// What every command gets: the configuration directory.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The notation configuration directory in effect.
+    pub config: ConfigDir,
+}
+
+/// Runs the parsed command, writing its normal output to `out`.
+pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
+    // Commands that do not touch the configuration directory.
+    match &cli.command {
+        Command::Version => return version::run(out),
+        Command::Completion(a) => return completion::run(a, out),
+        _ => {}
+    }
+    let ctx = Context {
+        config: ConfigDir::resolve()?,
+    };
+    match cli.command {
+        Command::Sign(a) => sign::run(&ctx, a, out),
+        Command::Verify(a) => verify::run(&ctx, a, out),
+        Command::List(a) => list::run(&ctx, a, out),
+        Command::Inspect(a) => inspect::run(&ctx, a, out),
+        Command::Key(c) => key::run(&ctx, c, out),
+        Command::Certificate(c) => cert::run(&ctx, c, out),
+        Command::Policy(c) => policy::run(&ctx, c, out),
+        Command::Plugin(c) => plugin::run(&ctx, c, out),
+        Command::Login(a) => login::run(&ctx, a, out),
+        Command::Logout(a) => logout::run(&ctx, a, out),
+        Command::Version | Command::Completion(_) => Ok(()),
+    }
+}

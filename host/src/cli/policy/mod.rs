@@ -1,0 +1,57 @@
+//! `notation policy ...`: the OCI trust policy (`trustpolicy.oci.json`).
+
+mod import;
+mod init;
+mod show;
+
+use std::io::Write;
+use std::path::Path;
+
+use notation_host::fsutil::{atomic_write, MODE_PRIVATE};
+
+use super::args::PolicyCommand;
+use super::output::confirm;
+use super::Context;
+use crate::error::CliError;
+
+/// Runs a `policy` subcommand.
+pub fn run(ctx: &Context, cmd: PolicyCommand, out: &mut dyn Write) -> Result<(), CliError> {
+    match cmd {
+        PolicyCommand::Import(a) => import::run(ctx, a, out),
+        PolicyCommand::Show => show::run(ctx, out),
+        PolicyCommand::Init(a) => init::run(ctx, a, out),
+    }
+}
+
+/// Asks before replacing an existing policy (unless `force`, which warns).
+/// Returns false when the user declines.
+fn may_overwrite(ctx: &Context, force: bool) -> Result<bool, CliError> {
+    if notation_host::trustpolicy::oci_policy_path(ctx.config.root()).is_none() {
+        return Ok(true);
+    }
+    if force {
+        eprintln!("Warning: existing OCI trust policy file will be overwritten");
+        return Ok(true);
+    }
+    confirm(
+        "The OCI trust policy file already exists, do you want to overwrite it?",
+        false,
+    )
+}
+
+/// Writes the new policy as `trustpolicy.oci.json` and removes a legacy
+/// `trustpolicy.json` so it cannot shadow or confuse. Returns whether a
+/// legacy file was removed.
+fn write_policy(ctx: &Context, bytes: &[u8]) -> Result<bool, CliError> {
+    let path = ctx.config.oci_trust_policy_file();
+    atomic_write(&path, bytes, MODE_PRIVATE).map_err(CliError::io(&path))?;
+    remove_if_exists(&ctx.config.legacy_trust_policy_file())
+}
+
+fn remove_if_exists(path: &Path) -> Result<bool, CliError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(CliError::io(path)(e)),
+    }
+}

@@ -1,0 +1,97 @@
+//! `notation sign`: sign an artifact in a registry or an OCI layout.
+
+use std::io::Write;
+
+use notation_host::artifact::{self, OpenOptions};
+use notation_host::signing::{self, KeySelection, SignOptions};
+use notation_plugin_sdk::envelope::EnvelopeFormat;
+
+use super::args::{SignArgs, SignatureFormatArg};
+use super::output::parse_key_values;
+use super::Context;
+use crate::error::CliError;
+
+/// Signs the artifact and prints `Successfully signed REF@DIGEST`.
+pub fn run(ctx: &Context, args: SignArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let format = match args.signature_format {
+        Some(SignatureFormatArg::Jws) => EnvelopeFormat::Jws,
+        Some(SignatureFormatArg::Cose) => EnvelopeFormat::Cose,
+        None => match ctx.config.load_settings()?.signature_format.as_deref() {
+            Some("cose") => EnvelopeFormat::Cose,
+            Some("jws") | None => EnvelopeFormat::Jws,
+            Some(other) => {
+                return Err(CliError::Other(format!(
+                    "config.json sets an unknown \"signatureFormat\" {other:?}: use \"jws\" or \"cose\", or pass --signature-format"
+                )))
+            }
+        },
+    };
+    let expiry = match &args.expiry {
+        Some(v) => Some(
+            signing::parse_duration(v)
+                .ok_or_else(|| CliError::InvalidDuration { value: v.clone() })?,
+        ),
+        None => None,
+    };
+    let user_metadata = parse_key_values("user-metadata", &args.user_metadata)?;
+    notation_plugin_sdk::envelope::check_user_annotations(&user_metadata)
+        .map_err(signing::SigningError::from)?;
+    let plugin_config = parse_key_values("plugin-config", &args.plugin_config)?;
+    let selection = match (&args.key, &args.plugin, &args.id) {
+        (Some(k), _, _) => KeySelection::Named(k.clone()),
+        (None, Some(p), Some(id)) => KeySelection::Plugin {
+            plugin: p.clone(),
+            id: id.clone(),
+        },
+        _ => KeySelection::Default,
+    };
+    // Load the key before touching the registry: a bad key fails fast.
+    let key = signing::load_key(&ctx.config, &selection, &plugin_config)?;
+    let opened = artifact::open(
+        &ctx.config,
+        &args.reference,
+        &OpenOptions {
+            oci_layout: args.oci_layout,
+            insecure: args.registry.insecure_registry,
+            force_referrers_tag: args.force_referrers_tag,
+            username: args.registry.username.clone(),
+            password: args.registry.password.clone(),
+        },
+    )?;
+    let subject = opened.resolve()?;
+    if let Some(tag) = opened.tag() {
+        eprintln!(
+            "Warning: Always sign the artifact using digest(@sha256:...) rather than a tag(:{tag}) because tags are mutable and a tag reference can point to a different artifact than the one signed."
+        );
+    }
+    if args.logging.detailed() {
+        eprintln!(
+            "Signing {} ({}, {} bytes) with a {} envelope",
+            opened.digest_reference(&subject.digest),
+            subject.media_type,
+            subject.size,
+            format
+        );
+    }
+    let options = SignOptions {
+        format,
+        expiry,
+        user_metadata,
+        plugin_config,
+    };
+    let pushed = signing::sign_and_push(opened.store.as_ref(), &subject, &key, &options)?;
+    for w in &pushed.warnings {
+        eprintln!("Warning: {w}");
+    }
+    writeln!(
+        out,
+        "Successfully signed {}",
+        opened.digest_reference(&subject.digest)
+    )?;
+    writeln!(
+        out,
+        "Pushed the signature to {}",
+        opened.digest_reference(&pushed.manifest.digest)
+    )?;
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! Small filesystem helpers shared by the host: atomic writes with a file
+//! mode, and private directory creation.
+//!
+//! Every file the host writes (configuration, keys, trust policies,
+//! certificates) goes through [`atomic_write`], so a crash or a full disk
+//! never leaves a half-written file behind: the bytes go to a temporary file
+//! in the target's directory, are flushed to disk, and only then renamed over
+//! the target.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Mode for files that hold secrets (private keys): owner read/write only.
+pub const MODE_PRIVATE: u32 = 0o600;
+/// Mode for ordinary configuration files and certificates.
+pub const MODE_PUBLIC: u32 = 0o644;
+/// Mode for directories the host creates under its configuration directory.
+pub const MODE_DIR: u32 = 0o700;
+
+/// Creates `dir` and its missing parents. New directories get mode 0700 on
+/// Unix; existing ones are left as they are.
+pub fn create_dir_private(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(MODE_DIR);
+    }
+    builder.create(dir)
+}
+
+/// Writes `bytes` to `path` atomically with the given Unix `mode`
+/// (ignored elsewhere).
+///
+/// The parent directory is created (mode 0700) when missing. The data is
+/// written to a temporary file in the same directory, fsynced, given `mode`,
+/// and renamed over `path`; the directory is then fsynced so the rename is
+/// durable. On any error the temporary file is removed and `path` keeps its
+/// previous content.
+pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    create_dir_private(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".notation-tmp-")
+        .tempfile_in(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically, failing with
+/// [`io::ErrorKind::AlreadyExists`] when `path` already exists.
+///
+/// Used where overwriting would lose data the user may still need (for
+/// example a private key).
+pub fn atomic_create_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    create_dir_private(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".notation-tmp-")
+        .tempfile_in(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Reads at most `cap` bytes of `path`; a larger file is an
+/// [`io::ErrorKind::InvalidData`] error rather than an unbounded allocation.
+pub fn read_capped(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = fs::File::open(path)?;
+    let mut buf = Vec::new();
+    file.take(cap + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > cap {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("file is larger than the {cap}-byte limit"),
+        ));
+    }
+    Ok(buf)
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) {
+    // Best effort: some filesystems refuse fsync on a directory handle.
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_content_and_sets_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/dir/file.json");
+        atomic_write(&path, b"one", MODE_PUBLIC).unwrap();
+        atomic_write(&path, b"two", MODE_PRIVATE).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        // no temporary files left behind
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn create_new_refuses_to_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.key");
+        atomic_create_new(&path, b"secret", MODE_PRIVATE).unwrap();
+        let err = atomic_create_new(&path, b"other", MODE_PRIVATE).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&path).unwrap(), b"secret");
+    }
+
+    #[test]
+    fn read_capped_rejects_large_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        fs::write(&path, [0u8; 11]).unwrap();
+        assert!(read_capped(&path, 11).is_ok());
+        assert_eq!(
+            read_capped(&path, 10).unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
+    }
+}

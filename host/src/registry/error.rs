@@ -1,0 +1,266 @@
+//! Errors of the registry client, the OCI layout store and credential
+//! handling. Every variant carries the values needed to explain what
+//! happened; messages say what happened, why, and what to do.
+
+use std::path::PathBuf;
+
+/// What went wrong while talking to a registry or reading an OCI layout.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// The reference string could not be parsed.
+    #[error("invalid reference {reference:?}: {reason}; expected <registry>/<repository>:<tag> or <registry>/<repository>@<algorithm>:<hex>, e.g. localhost:5000/net-monitor@sha256:<64 hex digits>")]
+    InvalidReference {
+        /// The input as given.
+        reference: String,
+        /// Which part is wrong.
+        reason: String,
+    },
+    /// A digest string is malformed or uses an unsupported algorithm.
+    #[error(
+        "invalid digest {digest:?}: {reason}; a digest looks like sha256:<64 lowercase hex digits>"
+    )]
+    InvalidDigest {
+        /// The digest as given.
+        digest: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// The registry could not be reached at all.
+    #[error("registry {host} is not reachable at {url}: {detail}; check the address and that the registry is running{hint}")]
+    Unreachable {
+        /// Registry host (with port).
+        host: String,
+        /// URL tried.
+        url: String,
+        /// Transport error text.
+        detail: String,
+        /// Extra advice, e.g. about `--insecure-registry`; may be empty.
+        hint: String,
+    },
+    /// A TLS handshake failed.
+    #[error("TLS connection to registry {host} failed: {detail}; if the registry uses a private CA pass its certificate with --ca-file, or for a plain-HTTP registry use --insecure-registry")]
+    Tls {
+        /// Registry host.
+        host: String,
+        /// TLS error text.
+        detail: String,
+    },
+    /// The request timed out.
+    #[error("request to {url} timed out after {seconds}s; the registry {host} is slow or not responding, try again later")]
+    Timeout {
+        /// Registry host.
+        host: String,
+        /// URL requested.
+        url: String,
+        /// The timeout that was exceeded, in seconds.
+        seconds: u64,
+    },
+    /// The registry answered 401 even with credentials (or none were
+    /// available).
+    #[error("authentication to registry {host} failed{with}: the registry answered {status} for {url}; {advice}")]
+    Unauthorized {
+        /// Registry host.
+        host: String,
+        /// URL requested.
+        url: String,
+        /// HTTP status (401 or 403).
+        status: u16,
+        /// " with the provided credentials" or " (no credentials found)".
+        with: &'static str,
+        /// What to do.
+        advice: &'static str,
+    },
+    /// A token server refused to issue a token or answered nonsense.
+    #[error("token service {realm} for registry {host} failed: {detail}; check the credentials for {host} (notation login {host})")]
+    TokenService {
+        /// Registry host.
+        host: String,
+        /// Token realm URL.
+        realm: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The 401 challenge could not be understood.
+    #[error("registry {host} sent an authentication challenge this client does not support: {challenge:?}; only Basic and Bearer are supported")]
+    UnsupportedChallenge {
+        /// Registry host.
+        host: String,
+        /// The WWW-Authenticate header value.
+        challenge: String,
+    },
+    /// Something does not exist.
+    #[error("{what} not found at {url} (HTTP 404); check the reference, repository name and tag")]
+    NotFound {
+        /// What was looked for ("manifest sha256:…", "tag v1", …).
+        what: String,
+        /// URL requested.
+        url: String,
+    },
+    /// An unexpected HTTP status.
+    #[error("registry {host} answered {method} {url} with HTTP {status}{detail}")]
+    Status {
+        /// Registry host.
+        host: String,
+        /// Request method.
+        method: &'static str,
+        /// URL requested.
+        url: String,
+        /// The status code.
+        status: u16,
+        /// Error text from the registry's JSON error body, if any (": …").
+        detail: String,
+    },
+    /// Content does not match its digest.
+    #[error("content from {source_name} does not match its digest: expected {expected}, got {actual}; the registry or layout returned corrupted or tampered content, do not trust it")]
+    DigestMismatch {
+        /// URL or file the content came from.
+        source_name: String,
+        /// Digest we asked for.
+        expected: String,
+        /// Digest of what we got.
+        actual: String,
+    },
+    /// Content does not have the size its descriptor says.
+    #[error("content from {source_name} has {actual} bytes but its descriptor says {expected}; the content is corrupted or tampered")]
+    SizeMismatch {
+        /// URL or file the content came from.
+        source_name: String,
+        /// Size from the descriptor.
+        expected: u64,
+        /// Size received (may be a lower bound when the read was cut off).
+        actual: u64,
+    },
+    /// Content is larger than we are willing to read.
+    #[error(
+        "{what} from {source_name} is larger than the {limit}-byte limit; refusing to read it"
+    )]
+    TooLarge {
+        /// What was read ("manifest", "signature envelope", …).
+        what: &'static str,
+        /// URL or file.
+        source_name: String,
+        /// The cap in bytes.
+        limit: u64,
+    },
+    /// A manifest, index or referrers response is not valid JSON of the
+    /// expected shape.
+    #[error("{what} from {source_name} is malformed: {detail}")]
+    Malformed {
+        /// What was parsed.
+        what: &'static str,
+        /// URL or file.
+        source_name: String,
+        /// Parser message.
+        detail: String,
+    },
+    /// A manifest has a media type we cannot handle here.
+    #[error("unsupported media type {media_type:?} for {what} at {source_name}")]
+    UnsupportedMediaType {
+        /// The media type seen.
+        media_type: String,
+        /// What was fetched.
+        what: &'static str,
+        /// URL or file.
+        source_name: String,
+    },
+    /// A signature manifest does not follow the Notary Project signature
+    /// specification.
+    #[error("signature manifest {digest} is not a valid Notary Project signature: {reason}")]
+    InvalidSignatureManifest {
+        /// Digest of the signature manifest.
+        digest: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Local file I/O failed (OCI layout, docker config, temp files).
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What was being done ("read", "write", …).
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The directory is not an OCI image layout.
+    #[error("{path} is not an OCI image layout ({reason}); point --oci-layout at a directory with oci-layout and index.json")]
+    NotALayout {
+        /// The directory.
+        path: PathBuf,
+        /// What is missing.
+        reason: String,
+    },
+    /// A configuration option is invalid (e.g. an unreadable CA file).
+    #[error("invalid registry client option: {0}")]
+    Config(String),
+    /// Credential lookup or storage failed.
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+}
+
+/// What went wrong while resolving or storing registry credentials.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredentialError {
+    /// A config file exists but is not valid JSON of the expected shape.
+    #[error("credential config {path} is malformed: {detail}; fix or remove the file")]
+    ConfigMalformed {
+        /// The config file.
+        path: PathBuf,
+        /// Parser message.
+        detail: String,
+    },
+    /// The `auth` field of an `auths` entry is not base64 `user:password`.
+    #[error("the auths entry for {host} in {path} is malformed (expected base64 of user:password); run notation login {host} again")]
+    AuthFieldMalformed {
+        /// Registry host.
+        host: String,
+        /// The config file.
+        path: PathBuf,
+    },
+    /// A credential helper could not be started.
+    #[error("cannot run credential helper {program}: {source}; install it or remove it from credsStore/credHelpers")]
+    HelperNotRunnable {
+        /// The program name (`docker-credential-NAME`).
+        program: String,
+        /// The spawn error.
+        source: std::io::Error,
+    },
+    /// A credential helper failed.
+    #[error("credential helper {program} failed ({status}): {message}")]
+    HelperFailed {
+        /// The program name.
+        program: String,
+        /// Exit status text.
+        status: String,
+        /// First line of its output.
+        message: String,
+    },
+    /// A credential helper took too long.
+    #[error("credential helper {program} did not answer within {seconds}s and was stopped")]
+    HelperTimeout {
+        /// The program name.
+        program: String,
+        /// Timeout in seconds.
+        seconds: u64,
+    },
+    /// A credential helper's answer could not be understood.
+    #[error("credential helper {program} gave a malformed answer: {detail}")]
+    HelperMalformed {
+        /// The program name.
+        program: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Writing the config file failed.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}

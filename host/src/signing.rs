@@ -1,0 +1,616 @@
+//! Signing an artifact: choosing the key (a local key/certificate pair from
+//! `signingkeys.json`, or a plugin key), producing the envelope, checking
+//! it, and pushing it next to the artifact.
+//!
+//! Plugin keys work through either plugin capability:
+//! * `SIGNATURE_GENERATOR.RAW`: `describe-key` gives the key spec, then
+//!   [`PluginSigner`] implements [`Signer`] with `generate-signature`; the
+//!   envelope is built here, and [`envelope::sign`] checks the signature
+//!   against the returned leaf certificate.
+//! * `SIGNATURE_GENERATOR.ENVELOPE`: the plugin returns a whole envelope,
+//!   which is parsed and checked as the plugin specification requires
+//!   (format as requested, integrity, certificate chain requirements,
+//!   payload equal to the one sent, only the annotations sent).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use notation_plugin_sdk::client::{ClientError, ExternalPlugin};
+use notation_plugin_sdk::descriptor::Descriptor;
+use notation_plugin_sdk::envelope::{
+    self, EnvelopeError, EnvelopeFormat, LocalSigner, Payload, SignRequest, Signer, SigningScheme,
+};
+use notation_plugin_sdk::protocol::{
+    DescribeKeyRequest, GenerateEnvelopeRequest, GenerateSignatureRequest, CONTRACT_VERSION,
+};
+use notation_plugin_sdk::vocab::{Capability, KeySpec};
+use openssl::x509::X509;
+use sha2::{Digest, Sha256};
+
+use crate::config::{ConfigDir, ConfigError, KeyRef, KeySuite};
+use crate::registry::oci::ANNOTATION_THUMBPRINTS;
+use crate::registry::{ArtifactStore, PushedSignature, RegistryError};
+
+/// Value of the `signingAgent` unsigned attribute.
+pub const SIGNING_AGENT: &str = concat!("notation-rs/", env!("CARGO_PKG_VERSION"));
+
+/// Largest key or certificate file read.
+const MAX_KEY_FILE: u64 = 1024 * 1024;
+
+/// Why signing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SigningError {
+    /// Configuration problem (missing key, bad signingkeys.json, ...).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No key given and no default key.
+    #[error("no signing key given and no default signing key is set. Use --key NAME, or set a default with `notation key update --default NAME` (see `notation key list`)")]
+    NoDefaultKey,
+    /// A local key or certificate file could not be read.
+    #[error("cannot read {what} {}: {source}", path.display())]
+    ReadKeyFile {
+        /// "private key" or "certificate chain".
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The private key file is not a PEM private key.
+    #[error("{} is not a PEM private key (PKCS #8, PKCS #1 or SEC 1)", path.display())]
+    BadPrivateKey {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Envelope construction or checking failed.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// The plugin could not be used.
+    #[error("plugin {plugin}: {source}")]
+    Plugin {
+        /// Plugin name.
+        plugin: String,
+        /// The cause.
+        source: ClientError,
+    },
+    /// The plugin can neither sign raw payloads nor make envelopes.
+    #[error("plugin {plugin} cannot sign: its capabilities include neither SIGNATURE_GENERATOR.RAW nor SIGNATURE_GENERATOR.ENVELOPE")]
+    PluginCannotSign {
+        /// Plugin name.
+        plugin: String,
+    },
+    /// The plugin's answer is unusable.
+    #[error("plugin {plugin} returned an unusable {what}: {reason}")]
+    PluginResponse {
+        /// Plugin name.
+        plugin: String,
+        /// What was wrong ("key spec", "envelope", ...).
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// Pushing the signature failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// Which key to sign with.
+#[derive(Debug, Clone)]
+pub enum KeySelection {
+    /// The default key of `signingkeys.json`.
+    Default,
+    /// A key of `signingkeys.json` by name (`--key`).
+    Named(String),
+    /// An on-demand plugin key (`--plugin` + `--id`).
+    Plugin {
+        /// Plugin name.
+        plugin: String,
+        /// Key id.
+        id: String,
+    },
+}
+
+/// What to sign, besides the key.
+#[derive(Debug, Clone)]
+pub struct SignOptions {
+    /// Envelope format.
+    pub format: EnvelopeFormat,
+    /// Optional signature expiry, from now.
+    pub expiry: Option<Duration>,
+    /// User metadata (`-m`), put in the payload's annotations.
+    pub user_metadata: BTreeMap<String, String>,
+    /// `--plugin-config`, merged over the key's stored plugin config.
+    pub plugin_config: BTreeMap<String, String>,
+}
+
+/// A resolved signing key.
+pub enum SigningKey {
+    /// In-process key.
+    Local(LocalSigner),
+    /// A plugin that signs raw payloads.
+    PluginRaw(PluginSigner),
+    /// A plugin that makes whole envelopes.
+    PluginEnvelope {
+        /// The plugin.
+        plugin: ExternalPlugin,
+        /// Key id.
+        key_id: String,
+        /// Plugin config to send.
+        config: BTreeMap<String, String>,
+    },
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SigningKey::Local(s) => f.debug_tuple("Local").field(s).finish(),
+            SigningKey::PluginRaw(s) => f.debug_tuple("PluginRaw").field(&s.plugin.name()).finish(),
+            SigningKey::PluginEnvelope { plugin, .. } => f
+                .debug_tuple("PluginEnvelope")
+                .field(&plugin.name())
+                .finish(),
+        }
+    }
+}
+
+/// Resolves `selection` against the configuration.
+pub fn load_key(
+    config: &ConfigDir,
+    selection: &KeySelection,
+    extra_plugin_config: &BTreeMap<String, String>,
+) -> Result<SigningKey, SigningError> {
+    let (plugin, id, stored_config) = match selection {
+        KeySelection::Plugin { plugin, id } => (plugin.clone(), id.clone(), BTreeMap::new()),
+        KeySelection::Default | KeySelection::Named(_) => {
+            let keys = config.load_signing_keys()?;
+            let suite: &KeySuite = match selection {
+                KeySelection::Named(name) => keys
+                    .get(name)
+                    .ok_or_else(|| ConfigError::KeyNotFound { name: name.clone() })?,
+                _ => match &keys.default {
+                    None => return Err(SigningError::NoDefaultKey),
+                    Some(name) => keys
+                        .get(name)
+                        .ok_or_else(|| ConfigError::KeyNotFound { name: name.clone() })?,
+                },
+            };
+            match suite.key_ref()? {
+                KeyRef::Local {
+                    key_path,
+                    cert_path,
+                } => return Ok(SigningKey::Local(load_local(key_path, cert_path)?)),
+                KeyRef::Plugin { plugin, id, config } => (
+                    plugin.to_string(),
+                    id.to_string(),
+                    config.cloned().unwrap_or_default(),
+                ),
+            }
+        }
+    };
+    let mut plugin_config = stored_config;
+    plugin_config.extend(extra_plugin_config.clone());
+    let plugin_err = |source| SigningError::Plugin {
+        plugin: plugin.clone(),
+        source,
+    };
+    let external = ExternalPlugin::open(&config.plugins_dir(), &plugin).map_err(plugin_err)?;
+    // As upstream: ask again with the key's plugin config (a plugin may
+    // answer differently per key), then prefer RAW over ENVELOPE.
+    let metadata = if plugin_config.is_empty() {
+        external.metadata().clone()
+    } else {
+        external
+            .get_metadata(Some(plugin_config.clone()))
+            .map_err(plugin_err)?
+    };
+    let caps = &metadata.capabilities;
+    if !caps.contains(&Capability::SignatureGeneratorRaw) {
+        if caps.contains(&Capability::SignatureGeneratorEnvelope) {
+            return Ok(SigningKey::PluginEnvelope {
+                plugin: external,
+                key_id: id,
+                config: plugin_config,
+            });
+        }
+        return Err(SigningError::PluginCannotSign { plugin });
+    }
+    let described = external
+        .describe_key(DescribeKeyRequest {
+            contract_version: CONTRACT_VERSION.to_string(),
+            key_id: id.clone(),
+            plugin_config: non_empty(&plugin_config),
+        })
+        .map_err(plugin_err)?;
+    if described.key_spec.signing_algorithm().is_none() {
+        return Err(SigningError::PluginResponse {
+            plugin,
+            what: "key spec",
+            reason: format!("{:?} is not a supported key spec", described.key_spec),
+        });
+    }
+    Ok(SigningKey::PluginRaw(PluginSigner {
+        plugin: external,
+        key_id: id,
+        key_spec: described.key_spec,
+        config: plugin_config,
+    }))
+}
+
+fn non_empty(m: &BTreeMap<String, String>) -> Option<BTreeMap<String, String>> {
+    (!m.is_empty()).then(|| m.clone())
+}
+
+fn read_file(what: &'static str, path: &Path) -> Result<Vec<u8>, SigningError> {
+    crate::fsutil::read_capped(path, MAX_KEY_FILE).map_err(|source| SigningError::ReadKeyFile {
+        what,
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Loads a local PEM key and PEM/DER certificate chain (leaf first).
+pub fn load_local(key_path: &Path, cert_path: &Path) -> Result<LocalSigner, SigningError> {
+    let key_pem = zeroize_on_drop(read_file("private key", key_path)?);
+    let key = openssl::pkey::PKey::private_key_from_pem(&key_pem.0).map_err(|_| {
+        SigningError::BadPrivateKey {
+            path: key_path.to_path_buf(),
+        }
+    })?;
+    let chain = envelope::cert::load_certificates(&read_file("certificate chain", cert_path)?)?;
+    Ok(LocalSigner::new(key, chain)?)
+}
+
+struct Zeroing(Vec<u8>);
+impl Drop for Zeroing {
+    fn drop(&mut self) {
+        for b in self.0.iter_mut() {
+            // Volatile-free best effort: key PEM does not outlive loading.
+            *b = 0;
+        }
+        std::hint::black_box(&self.0);
+    }
+}
+fn zeroize_on_drop(v: Vec<u8>) -> Zeroing {
+    Zeroing(v)
+}
+
+/// A [`Signer`] backed by a plugin's `generate-signature`.
+pub struct PluginSigner {
+    plugin: ExternalPlugin,
+    key_id: String,
+    key_spec: KeySpec,
+    config: BTreeMap<String, String>,
+}
+
+impl Signer for PluginSigner {
+    fn key_spec(&self) -> KeySpec {
+        self.key_spec.clone()
+    }
+
+    fn sign(&self, signing_input: &[u8]) -> Result<(Vec<u8>, Vec<X509>), EnvelopeError> {
+        let boxed =
+            |e: Box<dyn std::error::Error + Send + Sync>| EnvelopeError::Signer { source: e };
+        let hash_algorithm =
+            self.key_spec
+                .hash_algorithm()
+                .ok_or_else(|| EnvelopeError::UnsupportedKeySpec {
+                    key_spec: self.key_spec.clone(),
+                })?;
+        let resp = self
+            .plugin
+            .generate_signature(GenerateSignatureRequest {
+                contract_version: CONTRACT_VERSION.to_string(),
+                key_id: self.key_id.clone(),
+                plugin_config: non_empty(&self.config),
+                key_spec: self.key_spec.clone(),
+                hash_algorithm,
+                payload: signing_input.to_vec(),
+            })
+            .map_err(|e| boxed(format!("plugin {}: {e}", self.plugin.name()).into()))?;
+        if Some(&resp.signing_algorithm) != self.key_spec.signing_algorithm().as_ref() {
+            return Err(boxed(
+                format!(
+                    "plugin {} answered with signing algorithm {:?}, but key spec {:?} requires {:?}",
+                    self.plugin.name(),
+                    resp.signing_algorithm,
+                    self.key_spec,
+                    self.key_spec.signing_algorithm()
+                )
+                .into(),
+            ));
+        }
+        let chain = resp
+            .certificate_chain
+            .iter()
+            .map(|der| X509::from_der(der))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                boxed(
+                    format!(
+                        "plugin {} returned an undecodable certificate: {e}",
+                        self.plugin.name()
+                    )
+                    .into(),
+                )
+            })?;
+        Ok((resp.signature, chain))
+    }
+}
+
+/// The payload descriptor for `subject`: media type, digest, size and the
+/// user metadata as annotations (nothing else from the registry's copy).
+pub fn payload_descriptor(
+    subject: &Descriptor,
+    user_metadata: &BTreeMap<String, String>,
+) -> Descriptor {
+    Descriptor {
+        media_type: subject.media_type.clone(),
+        digest: subject.digest.clone(),
+        size: subject.size,
+        annotations: non_empty(user_metadata),
+        artifact_type: None,
+        extra: Default::default(),
+    }
+}
+
+/// Produces the envelope for `subject` with `key`.
+pub fn make_envelope(
+    key: &SigningKey,
+    subject: &Descriptor,
+    options: &SignOptions,
+) -> Result<Vec<u8>, SigningError> {
+    envelope::check_user_annotations(&options.user_metadata)?;
+    let payload = Payload::new(payload_descriptor(subject, &options.user_metadata));
+    let now = time::OffsetDateTime::now_utc();
+    let expiry = options
+        .expiry
+        .map(|d| now + time::Duration::seconds(d.as_secs() as i64));
+    let request = SignRequest {
+        payload: payload.clone(),
+        signing_scheme: SigningScheme::X509,
+        signing_time: now,
+        expiry,
+        signing_agent: Some(SIGNING_AGENT.to_string()),
+        extended_attributes: Vec::new(),
+    };
+    match key {
+        SigningKey::Local(s) => Ok(envelope::sign(options.format, &request, s)?),
+        SigningKey::PluginRaw(s) => Ok(envelope::sign(options.format, &request, s)?),
+        SigningKey::PluginEnvelope {
+            plugin,
+            key_id,
+            config,
+        } => {
+            let sent = payload.to_struct_json();
+            let resp = plugin
+                .generate_envelope(GenerateEnvelopeRequest {
+                    contract_version: CONTRACT_VERSION.to_string(),
+                    key_id: key_id.clone(),
+                    plugin_config: non_empty(config),
+                    expiry_duration_in_seconds: options.expiry.map(|d| d.as_secs()),
+                    payload: sent,
+                    payload_type: envelope::PAYLOAD_MEDIA_TYPE.to_string(),
+                    signature_envelope_type: options.format.media_type().to_string(),
+                })
+                .map_err(|source| SigningError::Plugin {
+                    plugin: plugin.name().to_string(),
+                    source,
+                })?;
+            check_plugin_envelope(
+                plugin.name(),
+                options.format,
+                &resp.signature_envelope,
+                &payload,
+            )?;
+            Ok(resp.signature_envelope)
+        }
+    }
+}
+
+/// The checks the plugin specification asks of an envelope made by a
+/// plugin: it decodes in the requested format, its signature verifies, its
+/// chain meets the signing certificate requirements, and it signs exactly
+/// the payload that was sent.
+fn check_plugin_envelope(
+    plugin: &str,
+    format: EnvelopeFormat,
+    bytes: &[u8],
+    sent: &Payload,
+) -> Result<(), SigningError> {
+    let bad = |reason: String| SigningError::PluginResponse {
+        plugin: plugin.to_string(),
+        what: "signature envelope",
+        reason,
+    };
+    let env = envelope::parse(format, bytes).map_err(|e| bad(e.to_string()))?;
+    env.verify_integrity().map_err(|e| bad(e.to_string()))?;
+    envelope::cert::check_signing_chain(&env.certificate_chain).map_err(|e| bad(e.to_string()))?;
+    let got = env.payload().map_err(|e| bad(e.to_string()))?;
+    if &got != sent {
+        return Err(bad(
+            "its payload differs from the payload sent (the plugin must sign the descriptor it was given, unchanged)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `io.cncf.notary.x509chain.thumbprint#S256`: the JSON list of the
+/// SHA-256 fingerprints of the envelope's certificate chain.
+pub fn thumbprints_annotation(
+    format: EnvelopeFormat,
+    envelope_bytes: &[u8],
+) -> Result<String, SigningError> {
+    let env = envelope::parse(format, envelope_bytes)?;
+    let prints: Vec<String> = env
+        .certificate_chain
+        .iter()
+        .map(|c| c.to_der().map(|d| hex::encode(Sha256::digest(d))))
+        .collect::<Result<_, _>>()
+        .map_err(EnvelopeError::from)?;
+    Ok(serde_json::to_string(&prints).unwrap_or_else(|_| "[]".into()))
+}
+
+/// Signs `subject` and pushes the signature into `store`.
+pub fn sign_and_push(
+    store: &dyn ArtifactStore,
+    subject: &Descriptor,
+    key: &SigningKey,
+    options: &SignOptions,
+) -> Result<PushedSignature, SigningError> {
+    let envelope_bytes = make_envelope(key, subject, options)?;
+    let mut annotations = BTreeMap::new();
+    annotations.insert(
+        ANNOTATION_THUMBPRINTS.to_string(),
+        thumbprints_annotation(options.format, &envelope_bytes)?,
+    );
+    Ok(store.push_signature(
+        subject,
+        &envelope_bytes,
+        options.format.media_type(),
+        annotations,
+    )?)
+}
+
+/// Parses `12h`, `30m`, `3h20m`, `90s`, `1h30m15s` (Go duration units h, m,
+/// s; no sign, no fractions). `None` when malformed or zero.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let mut total: u64 = 0;
+    let mut num = String::new();
+    let mut any = false;
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+        let n: u64 = num.parse().ok()?;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        num.clear();
+        any = true;
+    }
+    if !num.is_empty() || !any || total == 0 {
+        return None;
+    }
+    Some(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("12h"), Some(Duration::from_secs(43200)));
+        assert_eq!(parse_duration("3h20m"), Some(Duration::from_secs(12000)));
+        assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        for bad in ["", "12", "h", "1d", "-1h", "0h", "1.5h", "1h 2m"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn local_signing_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, chain) = envelope::testing::generate_chain(&KeySpec::Rsa2048).unwrap();
+        let kp = dir.path().join("k.key");
+        let cp = dir.path().join("k.crt");
+        std::fs::write(&kp, key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+        let mut pem = Vec::new();
+        for c in &chain {
+            pem.extend(c.to_pem().unwrap());
+        }
+        std::fs::write(&cp, pem).unwrap();
+        let mut subject = Descriptor::new(
+            "application/vnd.oci.image.manifest.v1+json",
+            format!("sha256:{}", "a".repeat(64)),
+            7,
+        );
+        subject.annotations = Some([("x".to_string(), "y".to_string())].into());
+        subject.artifact_type = Some("ignored".into());
+        let mut meta = BTreeMap::new();
+        meta.insert("buildId".to_string(), "42".to_string());
+        for format in [EnvelopeFormat::Jws, EnvelopeFormat::Cose] {
+            let signer = SigningKey::Local(load_local(&kp, &cp).unwrap());
+            let opts = SignOptions {
+                format,
+                expiry: Some(Duration::from_secs(3600)),
+                user_metadata: meta.clone(),
+                plugin_config: BTreeMap::new(),
+            };
+            let bytes = make_envelope(&signer, &subject, &opts).unwrap();
+            let env = envelope::parse(format, &bytes).unwrap();
+            env.verify_integrity().unwrap();
+            let p = env.payload().unwrap();
+            assert_eq!(p.target_artifact.digest, subject.digest);
+            assert_eq!(p.target_artifact.annotations, Some(meta.clone()));
+            assert_eq!(p.target_artifact.artifact_type, None);
+            assert!(env.signed_attributes.expiry.is_some());
+            let prints: Vec<String> =
+                serde_json::from_str(&thumbprints_annotation(format, &bytes).unwrap()).unwrap();
+            assert_eq!(prints.len(), chain.len());
+        }
+        // reserved metadata keys are refused
+        let mut bad = BTreeMap::new();
+        bad.insert("io.cncf.notary.x".to_string(), "1".to_string());
+        let opts = SignOptions {
+            format: EnvelopeFormat::Jws,
+            expiry: None,
+            user_metadata: bad,
+            plugin_config: BTreeMap::new(),
+        };
+        let signer = SigningKey::Local(load_local(&kp, &cp).unwrap());
+        assert!(make_envelope(&signer, &subject, &opts).is_err());
+        // a key that does not match the certificate is refused
+        let other = envelope::testing::generate_key(&KeySpec::Rsa2048).unwrap();
+        std::fs::write(&kp, other.private_key_to_pem_pkcs8().unwrap()).unwrap();
+        assert!(load_local(&kp, &cp).is_err());
+    }
+
+    #[test]
+    fn plugin_envelopes_are_checked() {
+        let (key, chain) = envelope::testing::generate_chain(&KeySpec::Rsa2048).unwrap();
+        let signer = LocalSigner::new(key, chain).unwrap();
+        let subject = Descriptor::new(
+            "application/vnd.oci.image.manifest.v1+json",
+            format!("sha256:{}", "b".repeat(64)),
+            9,
+        );
+        let sent = Payload::new(payload_descriptor(&subject, &BTreeMap::new()));
+        let request = SignRequest {
+            payload: sent.clone(),
+            signing_scheme: SigningScheme::X509,
+            signing_time: time::OffsetDateTime::now_utc(),
+            expiry: None,
+            signing_agent: None,
+            extended_attributes: Vec::new(),
+        };
+        let jws = envelope::sign(EnvelopeFormat::Jws, &request, &signer).unwrap();
+        check_plugin_envelope("p", EnvelopeFormat::Jws, &jws, &sent).unwrap();
+        // wrong format
+        assert!(check_plugin_envelope("p", EnvelopeFormat::Cose, &jws, &sent).is_err());
+        // garbage
+        assert!(check_plugin_envelope("p", EnvelopeFormat::Jws, b"envelope:x", &sent).is_err());
+        // a different payload than the one sent
+        let mut other = subject.clone();
+        other.digest = format!("sha256:{}", "c".repeat(64));
+        let other = Payload::new(payload_descriptor(&other, &BTreeMap::new()));
+        let err = check_plugin_envelope("p", EnvelopeFormat::Jws, &jws, &other).unwrap_err();
+        assert!(err.to_string().contains("payload differs"), "{err}");
+        // tampered signature
+        let mut v: serde_json::Value = serde_json::from_slice(&jws).unwrap();
+        let sig = v["signature"].as_str().unwrap().to_string();
+        let first = if sig.starts_with('A') { "B" } else { "A" };
+        let flipped = format!("{first}{}", sig.get(1..).unwrap_or_default());
+        v["signature"] = flipped.into();
+        let tampered = serde_json::to_vec(&v).unwrap();
+        assert!(check_plugin_envelope("p", EnvelopeFormat::Jws, &tampered, &sent).is_err());
+    }
+}

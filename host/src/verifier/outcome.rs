@@ -1,0 +1,461 @@
+//! Verification results: per check, per signature, per artifact.
+//!
+//! Ranking: [`Check`] is ordered by how far verification got, in pipeline
+//! order: integrity < authenticity < trusted identity < expiry < authentic
+//! timestamp < revocation < extended validation (plugin) < user metadata.
+//! When every signature of an artifact fails, the most relevant failure is
+//! the one at the **highest** rank: a signature that failed late (e.g. a
+//! trusted signature whose metadata does not match) says more about what
+//! the user must fix than a corrupt or foreign signature that failed early.
+//! Ties keep the first signature in input order.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use notation_plugin_sdk::envelope::{EnvelopeError, Payload, SigningScheme};
+use notation_plugin_sdk::vocab::Capability;
+use time::OffsetDateTime;
+
+use super::plugin::PluginCallError;
+use crate::trustpolicy::{PolicyError, VerificationLevel};
+use crate::truststore::{StoreType, TrustStoreError};
+
+/// One validation of the workflow, in pipeline (and ranking) order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Check {
+    /// The envelope parses, its signature verifies, it signs this artifact.
+    Integrity,
+    /// The chain meets the certificate requirements and leads to a
+    /// certificate in the policy's trust stores of the right type.
+    Authenticity,
+    /// The signing certificate's subject matches a trusted identity.
+    TrustedIdentity,
+    /// The signature's expiry time has not passed.
+    Expiry,
+    /// The chain is valid now (or at a verified timestamp / authentic signing time).
+    AuthenticTimestamp,
+    /// No certificate of the chain is revoked.
+    Revocation,
+    /// The verification plugin named by the signature accepted it.
+    ExtendedValidation,
+    /// The user's `-m key=value` pairs are in the signed payload.
+    UserMetadata,
+}
+
+impl Check {
+    /// All checks in pipeline order.
+    pub const ALL: [Check; 8] = [
+        Check::Integrity,
+        Check::Authenticity,
+        Check::TrustedIdentity,
+        Check::Expiry,
+        Check::AuthenticTimestamp,
+        Check::Revocation,
+        Check::ExtendedValidation,
+        Check::UserMetadata,
+    ];
+
+    /// A short name for display.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::Integrity => "integrity",
+            Check::Authenticity => "authenticity",
+            Check::TrustedIdentity => "trusted identity",
+            Check::Expiry => "expiry",
+            Check::AuthenticTimestamp => "authentic timestamp",
+            Check::Revocation => "revocation",
+            Check::ExtendedValidation => "extended validation",
+            Check::UserMetadata => "user metadata",
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a check failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The envelope media type is not JWS or COSE.
+    #[error("signature envelope media type {media_type:?} is not supported (use application/jose+json or application/cose)")]
+    UnsupportedEnvelopeType {
+        /// The media type.
+        media_type: String,
+    },
+    /// The envelope could not be decoded or is structurally invalid.
+    #[error("the signature envelope is invalid: {0}")]
+    InvalidEnvelope(#[source] EnvelopeError),
+    /// The signature does not verify.
+    #[error("the signature does not verify: {0}")]
+    SignatureInvalid(#[source] EnvelopeError),
+    /// The payload cannot be decoded.
+    #[error("the signed payload is invalid: {0}")]
+    InvalidPayload(#[source] EnvelopeError),
+    /// The signature is for another artifact.
+    #[error("the signature is for artifact {signed}, not for {expected}")]
+    TargetDigestMismatch {
+        /// The artifact being verified.
+        expected: String,
+        /// The digest in the signed payload.
+        signed: String,
+    },
+    /// The signed descriptor's size or media type differs from the artifact's.
+    #[error("the signed descriptor's {field} is {signed}, the artifact's is {expected}")]
+    TargetDescriptorMismatch {
+        /// `size` or `mediaType`.
+        field: &'static str,
+        /// The artifact's value.
+        expected: String,
+        /// The signed value.
+        signed: String,
+    },
+    /// A critical attribute is not understood and no plugin processes it.
+    #[error("the signature has a critical attribute this verifier does not understand: {0}")]
+    UnknownCriticalAttribute(#[source] EnvelopeError),
+    /// The certificate chain fails the certificate requirements.
+    #[error("the certificate chain does not meet the requirements: {0}")]
+    CertificateRequirement(#[source] EnvelopeError),
+    /// The chain is not valid at the signing time.
+    #[error("the certificate chain was not valid at the signing time {signing_time}: {source}")]
+    NotValidAtSigningTime {
+        /// The (unauthenticated) signing time.
+        signing_time: OffsetDateTime,
+        /// Which certificate.
+        #[source]
+        source: EnvelopeError,
+    },
+    /// The policy lists no trust store of the type the signing scheme needs.
+    #[error("the trust policy statement {statement:?} lists no trust store of type {store_type}, which signing scheme {scheme} requires")]
+    NoTrustStoreForScheme {
+        /// The statement.
+        statement: String,
+        /// The store type needed.
+        store_type: StoreType,
+        /// The scheme.
+        scheme: SigningScheme,
+    },
+    /// A trust store could not be loaded.
+    #[error("trust store error: {0}")]
+    TrustStore(#[source] TrustStoreError),
+    /// The chain does not lead to a trusted certificate.
+    #[error("the certificate chain does not lead to a certificate in trust stores {stores}: {openssl_reason} (at chain depth {depth})")]
+    UntrustedChain {
+        /// The stores consulted, e.g. `ca:acme, ca:other`.
+        stores: String,
+        /// OpenSSL's reason.
+        openssl_reason: &'static str,
+        /// Depth of the certificate where building failed.
+        depth: u32,
+    },
+    /// Unsupported signing scheme.
+    #[error("signing scheme {0} is not supported")]
+    UnsupportedSigningScheme(SigningScheme),
+    /// The signing certificate's subject matches no trusted identity.
+    #[error("the signing certificate subject {subject:?} matches none of the trusted identities of statement {statement:?}")]
+    IdentityNotTrusted {
+        /// The subject.
+        subject: String,
+        /// The statement.
+        statement: String,
+    },
+    /// The signature has expired.
+    #[error("the signature expired at {expiry}")]
+    Expired {
+        /// Its expiry time.
+        expiry: OffsetDateTime,
+        /// The verification time.
+        now: OffsetDateTime,
+    },
+    /// A certificate of the chain is not valid at verification time and no
+    /// timestamp vouches for the signing time.
+    #[error("certificate chain is not valid at verification time {at}: {source}")]
+    CertificateNotValidNow {
+        /// The verification time.
+        at: OffsetDateTime,
+        /// Which certificate.
+        #[source]
+        source: EnvelopeError,
+    },
+    /// Timestamp verification is required by the policy but no timestamp is present.
+    #[error("the trust policy requires a timestamp countersignature but the signature has none")]
+    MissingTimestamp,
+    /// Timestamp verification is required but not implemented yet.
+    #[error("the signature's timestamp countersignature cannot be verified by this version; the signature is not treated as timestamped")]
+    TimestampNotVerifiable,
+    /// The authentic signing time lies outside the chain's validity.
+    #[error("the authentic signing time {signing_time} is outside the certificate chain's validity: {source}")]
+    AuthenticSigningTimeOutsideValidity {
+        /// The authentic signing time.
+        signing_time: OffsetDateTime,
+        /// Which certificate.
+        #[source]
+        source: EnvelopeError,
+    },
+    /// A certificate is revoked.
+    #[error("certificate {subject:?} is revoked")]
+    Revoked {
+        /// Its subject.
+        subject: String,
+    },
+    /// Revocation status could not be determined.
+    #[error("revocation status of certificate {subject:?} could not be determined")]
+    RevocationUnavailable {
+        /// Its subject.
+        subject: String,
+    },
+    /// The named verification plugin could not be used.
+    #[error("verification plugin {plugin:?} is required by the signature but could not be used: {source}")]
+    PluginUnavailable {
+        /// The plugin name.
+        plugin: String,
+        /// Why.
+        #[source]
+        source: PluginCallError,
+    },
+    /// No plugin loader is configured (no plugin directory).
+    #[error("verification plugin {plugin:?} is required by the signature but no plugin directory is configured")]
+    NoPluginDirectory {
+        /// The plugin name.
+        plugin: String,
+    },
+    /// A version (plugin's or minimum) is not SemVer.
+    #[error("verification plugin {plugin:?}: version {version:?} is not a valid semantic version")]
+    PluginVersionInvalid {
+        /// The plugin.
+        plugin: String,
+        /// The bad version string.
+        version: String,
+    },
+    /// The plugin is older than the signature requires.
+    #[error("verification plugin {plugin:?} is version {found}, but the signature requires at least {required}; upgrade the plugin")]
+    PluginVersionTooLow {
+        /// The plugin.
+        plugin: String,
+        /// Minimum version.
+        required: String,
+        /// Installed version.
+        found: String,
+    },
+    /// The plugin has no `SIGNATURE_VERIFIER.*` capability.
+    #[error(
+        "plugin {plugin:?} has no SIGNATURE_VERIFIER capability and cannot verify this signature"
+    )]
+    PluginNotVerifier {
+        /// The plugin.
+        plugin: String,
+    },
+    /// The plugin's results do not cover exactly what was asked.
+    #[error("verification plugin {plugin:?} returned results for {returned:?} but was asked for {requested:?}")]
+    PluginResultsMismatch {
+        /// The plugin.
+        plugin: String,
+        /// Requested capabilities.
+        requested: Vec<Capability>,
+        /// Returned keys.
+        returned: Vec<Capability>,
+    },
+    /// The plugin did not process every unknown critical attribute.
+    #[error("verification plugin {plugin:?} did not process critical attributes {unprocessed:?}")]
+    PluginUnprocessedAttributes {
+        /// The plugin.
+        plugin: String,
+        /// Attributes left unprocessed (or claimed but not asked).
+        unprocessed: Vec<String>,
+    },
+    /// A plugin-performed check failed.
+    #[error("verification plugin {plugin:?} reports {capability} failed: {reason}")]
+    PluginCheckFailed {
+        /// The plugin.
+        plugin: String,
+        /// The capability.
+        capability: Capability,
+        /// The plugin's reason (plugin-provided text).
+        reason: String,
+    },
+    /// A `-m` key is not in the payload.
+    #[error("user metadata {key}={expected} is not in the signature")]
+    UserMetadataMissing {
+        /// Key.
+        key: String,
+        /// Expected value.
+        expected: String,
+    },
+    /// A `-m` key has another value in the payload.
+    #[error("user metadata {key} is {found:?} in the signature, not {expected:?}")]
+    UserMetadataMismatch {
+        /// Key.
+        key: String,
+        /// Expected value.
+        expected: String,
+        /// Signed value.
+        found: String,
+    },
+    /// Cryptographic library failure while checking.
+    #[error("cryptographic operation failed: {0}")]
+    Crypto(#[from] openssl::error::ErrorStack),
+}
+
+/// Why a check was not (fully) performed although it was not skipped by policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotChecked {
+    /// Revocation checking (OCSP/CRL) is not implemented yet; the chain
+    /// names revocation endpoints that were not consulted.
+    RevocationNotImplemented,
+    /// The plugin performs this check but was not asked (policy skips it).
+    NotApplicable,
+}
+
+/// Status of one check for one signature.
+#[derive(Debug)]
+pub enum CheckStatus {
+    /// Performed and passed.
+    Passed,
+    /// Failed and enforced: the signature fails.
+    Failed(Failure),
+    /// Failed but only logged: verification continued.
+    Logged(Failure),
+    /// Skipped by the trust policy (level `skip` or an override).
+    Skipped,
+    /// Not performed for a reason other than policy (see [`NotChecked`]).
+    NotChecked(NotChecked),
+    /// Not reached: an earlier enforced failure ended verification.
+    NotEvaluated,
+}
+
+impl CheckStatus {
+    /// The failure, whether enforced or logged.
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            CheckStatus::Failed(f) | CheckStatus::Logged(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// Something worth telling the user that is not a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// The envelope carries a timestamp countersignature that was not
+    /// verified (the policy does not ask for it, or verification is not
+    /// supported yet); it was not relied upon.
+    TimestampNotVerified,
+    /// A sub-directory inside a named trust store was ignored.
+    IgnoredTrustStoreEntry(PathBuf),
+}
+
+/// The result of verifying one signature.
+#[derive(Debug)]
+pub struct SignatureOutcome {
+    /// The policy statement applied.
+    pub statement: String,
+    /// Its level.
+    pub level: VerificationLevel,
+    /// Status of every [`Check`], in [`Check::ALL`] order.
+    pub checks: Vec<(Check, CheckStatus)>,
+    /// The signed payload, once integrity passed.
+    pub payload: Option<Payload>,
+    /// The signing scheme, once parsed.
+    pub signing_scheme: Option<SigningScheme>,
+    /// The signing (or authentic signing) time, once parsed.
+    pub signing_time: Option<OffsetDateTime>,
+    /// The signing certificate's subject, once parsed.
+    pub signer: Option<String>,
+    /// Notes.
+    pub notes: Vec<Note>,
+}
+
+impl SignatureOutcome {
+    /// Status of one check.
+    pub fn status(&self, check: Check) -> &CheckStatus {
+        self.checks
+            .iter()
+            .find(|(c, _)| *c == check)
+            .map(|(_, s)| s)
+            .unwrap_or(&CheckStatus::NotEvaluated)
+    }
+
+    /// Whether the signature is accepted under its policy: no enforced
+    /// failure, and (unless the level is `skip`) integrity passed.
+    pub fn passed(&self) -> bool {
+        let no_enforced = !self
+            .checks
+            .iter()
+            .any(|(_, s)| matches!(s, CheckStatus::Failed(_) | CheckStatus::NotEvaluated));
+        no_enforced
+            && (self.level == VerificationLevel::Skip
+                || matches!(self.status(Check::Integrity), CheckStatus::Passed))
+    }
+
+    /// The enforced failure, if any.
+    pub fn enforced_failure(&self) -> Option<(Check, &Failure)> {
+        self.checks.iter().find_map(|(c, s)| match s {
+            CheckStatus::Failed(f) => Some((*c, f)),
+            _ => None,
+        })
+    }
+
+    /// Logged (non-fatal) failures.
+    pub fn logged_failures(&self) -> impl Iterator<Item = (Check, &Failure)> {
+        self.checks.iter().filter_map(|(c, s)| match s {
+            CheckStatus::Logged(f) => Some((*c, f)),
+            _ => None,
+        })
+    }
+}
+
+/// Why an artifact's verification failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactFailure {
+    /// No trust policy statement applies.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// The artifact has no signature.
+    #[error("no signature is associated with {reference}; sign it first")]
+    NoSignature {
+        /// The artifact reference.
+        reference: String,
+    },
+}
+
+/// The result of verifying an artifact's signatures.
+#[derive(Debug)]
+pub struct ArtifactOutcome {
+    /// The statement applied.
+    pub statement: String,
+    /// Its level.
+    pub level: VerificationLevel,
+    /// One outcome per signature examined, in input order (empty for `skip`).
+    pub signatures: Vec<SignatureOutcome>,
+}
+
+impl ArtifactOutcome {
+    /// Whether the artifact passes: level `skip`, or ANY signature passes.
+    pub fn passed(&self) -> bool {
+        self.level == VerificationLevel::Skip || self.signatures.iter().any(|s| s.passed())
+    }
+
+    /// The first passing signature.
+    pub fn accepted(&self) -> Option<&SignatureOutcome> {
+        self.signatures.iter().find(|s| s.passed())
+    }
+
+    /// When no signature passed: the most relevant enforced failure (see the
+    /// module docs for the ranking) with the index of its signature.
+    pub fn most_relevant_failure(&self) -> Option<(usize, Check, &Failure)> {
+        if self.passed() {
+            return None;
+        }
+        let mut best: Option<(usize, Check, &Failure)> = None;
+        for (i, s) in self.signatures.iter().enumerate() {
+            if let Some((c, f)) = s.enforced_failure() {
+                if best.is_none_or(|(_, bc, _)| c > bc) {
+                    best = Some((i, c, f));
+                }
+            }
+        }
+        best
+    }
+}

@@ -1,0 +1,706 @@
+//! The host side of the contract: finding, validating and calling external
+//! plugins.
+//!
+//! [`ExternalPlugin::open`] finds a plugin ([`discovery`]), runs its
+//! `get-plugin-metadata` and validates the answer; its methods then run one
+//! child process per command ([`process`]). [`ExternalPlugin`] also
+//! implements [`Plugin`], so host code can treat an external plugin like a
+//! built-in one.
+//!
+//! # Limits
+//!
+//! | limit                       | default | environment variable (seconds)     |
+//! |-----------------------------|---------|------------------------------------|
+//! | `get-plugin-metadata` time  | 10 s    | `NOTATION_PLUGIN_METADATA_TIMEOUT` |
+//! | any other command's time    | 120 s   | `NOTATION_PLUGIN_TIMEOUT`          |
+//! | stdout, stderr (each)       | 64 MiB  | none                               |
+//!
+//! Metadata must be static, so its time-out is short; the other commands
+//! may call a remote KMS or wait for a hardware token touch.
+//!
+//! # Failure kinds
+//!
+//! [`ClientError::kind`] sorts every error into one of four
+//! [`ErrorKind`]s: the plugin could not be run, it broke the contract, it
+//! returned an error object, or it timed out.
+
+pub mod discovery;
+pub mod process;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use discovery::{list, Candidate};
+
+use crate::plugin::Plugin;
+use crate::protocol::{
+    self, Command, DescribeKeyRequest, DescribeKeyResponse, GenerateEnvelopeRequest,
+    GenerateEnvelopeResponse, GenerateSignatureRequest, GenerateSignatureResponse,
+    GetMetadataRequest, GetMetadataResponse, Message, PluginConfig, PluginError,
+    VerifySignatureRequest, VerifySignatureResponse, CONTRACT_VERSION,
+};
+use crate::vocab::{Capability, ErrorCode};
+
+/// Environment variable overriding the `get-plugin-metadata` time-out, in
+/// whole seconds.
+pub const METADATA_TIMEOUT_ENV: &str = "NOTATION_PLUGIN_METADATA_TIMEOUT";
+/// Environment variable overriding the time-out of every other command, in
+/// whole seconds.
+pub const COMMAND_TIMEOUT_ENV: &str = "NOTATION_PLUGIN_TIMEOUT";
+/// Cap on each of a plugin's output streams: 64 MiB.
+pub const MAX_OUTPUT_BYTES: u64 = 64 * 1024 * 1024;
+/// How much of a plugin's stderr an error message shows: 1 KiB.
+pub const STDERR_HEAD_BYTES: usize = 1024;
+
+/// Time-outs and size caps for plugin calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginLimits {
+    /// Time-out of `get-plugin-metadata` (default 10 s).
+    pub metadata_timeout: Duration,
+    /// Time-out of every other command (default 120 s).
+    pub command_timeout: Duration,
+    /// Cap on stdout and on stderr, each (default 64 MiB).
+    pub max_output_bytes: u64,
+}
+
+impl Default for PluginLimits {
+    fn default() -> Self {
+        PluginLimits {
+            metadata_timeout: Duration::from_secs(10),
+            command_timeout: Duration::from_secs(120),
+            max_output_bytes: MAX_OUTPUT_BYTES,
+        }
+    }
+}
+
+impl PluginLimits {
+    /// The defaults, with time-outs overridden by
+    /// [`METADATA_TIMEOUT_ENV`] and [`COMMAND_TIMEOUT_ENV`] when set. A value
+    /// that is not a whole number of seconds above zero is an error.
+    pub fn from_env() -> Result<Self, ClientError> {
+        let mut limits = PluginLimits::default();
+        if let Some(t) = seconds_from_env(METADATA_TIMEOUT_ENV)? {
+            limits.metadata_timeout = t;
+        }
+        if let Some(t) = seconds_from_env(COMMAND_TIMEOUT_ENV)? {
+            limits.command_timeout = t;
+        }
+        Ok(limits)
+    }
+
+    /// The time-out that applies to `command`.
+    pub fn timeout_for(&self, command: Command) -> Duration {
+        match command {
+            Command::GetPluginMetadata => self.metadata_timeout,
+            _ => self.command_timeout,
+        }
+    }
+}
+
+fn seconds_from_env(variable: &'static str) -> Result<Option<Duration>, ClientError> {
+    let Some(raw) = std::env::var_os(variable) else {
+        return Ok(None);
+    };
+    let value = raw.to_string_lossy().into_owned();
+    match value.trim().parse::<u64>() {
+        Ok(secs) if secs > 0 => Ok(Some(Duration::from_secs(secs))),
+        _ => Err(ClientError::InvalidSetting { variable, value }),
+    }
+}
+
+/// One of a plugin's output streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputStream {
+    /// Standard output, where the response goes.
+    Stdout,
+    /// Standard error, where the error object goes.
+    Stderr,
+}
+
+impl fmt::Display for OutputStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OutputStream::Stdout => "stdout",
+            OutputStream::Stderr => "stderr",
+        })
+    }
+}
+
+/// The four kinds of plugin failure the host tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The plugin could not be found, checked or started, or cannot serve
+    /// the request (incompatible contract version, missing capability,
+    /// invalid host settings).
+    CouldNotRun,
+    /// The plugin ran but broke the contract: unexpected exit, unparsable
+    /// or invalid output, too much output, wrong name in its metadata.
+    BrokeContract,
+    /// The plugin answered with a valid error object.
+    ReturnedError,
+    /// The plugin did not finish in time and was killed.
+    TimedOut,
+}
+
+/// Why a plugin call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The plugin name cannot be a directory name.
+    #[error(
+        "plugin name {name:?} is invalid: it must be a single directory name \
+         (not empty, `.` or `..`, and without path separators)"
+    )]
+    InvalidName {
+        /// The rejected name.
+        name: String,
+    },
+    /// No executable where the plugin should be.
+    #[error(
+        "plugin {name} is not installed: {} does not exist; \
+         install it with `notation plugin install`", path.display()
+    )]
+    NotFound {
+        /// Plugin name.
+        name: String,
+        /// Where the executable was expected.
+        path: PathBuf,
+    },
+    /// The executable is a symbolic link.
+    #[error(
+        "plugin {name} is refused: {} is a symbolic link, and plugin executables \
+         must be regular files; replace the link with the file it points to", path.display()
+    )]
+    Symlink {
+        /// Plugin name.
+        name: String,
+        /// The link.
+        path: PathBuf,
+    },
+    /// The executable is a directory, device or other non-regular file.
+    #[error("plugin {name} is refused: {} is not a regular file", path.display())]
+    NotRegularFile {
+        /// Plugin name.
+        name: String,
+        /// The offending path.
+        path: PathBuf,
+    },
+    /// The executable has no execute permission bit.
+    #[error(
+        "plugin {name} is refused: {} is not executable; \
+         give it execute permission (chmod +x) if you trust it", path.display()
+    )]
+    NotExecutable {
+        /// Plugin name.
+        name: String,
+        /// The executable.
+        path: PathBuf,
+    },
+    /// The executable's file metadata could not be read.
+    #[error("could not inspect plugin {name} at {}: {source}", path.display())]
+    Inspect {
+        /// Plugin name.
+        name: String,
+        /// The executable.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The plugin directory could not be read.
+    #[error("could not read the plugin directory {}: {source}", dir.display())]
+    ReadPluginDir {
+        /// The plugin directory.
+        dir: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A limit set in the environment is not valid.
+    #[error(
+        "environment variable {variable}={value:?} is invalid: expected a whole \
+         number of seconds above zero"
+    )]
+    InvalidSetting {
+        /// The variable.
+        variable: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// The process could not be started or waited for.
+    #[error("could not run plugin {name} ({}) for {command}: {source}", path.display())]
+    CouldNotRun {
+        /// Plugin name.
+        name: String,
+        /// The command.
+        command: Command,
+        /// The executable.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Reading an output stream failed.
+    #[error("could not read the {stream} of plugin {name} during {command}: {source}")]
+    ReadOutput {
+        /// Plugin name.
+        name: String,
+        /// The command.
+        command: Command,
+        /// The stream.
+        stream: OutputStream,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The plugin declares no contract version we can speak.
+    #[error(
+        "plugin {name} supports plugin contract versions {supported:?}, none of which \
+         is compatible with this notation's {ours}; install a plugin version that \
+         supports contract {ours}"
+    )]
+    IncompatibleContract {
+        /// Plugin name.
+        name: String,
+        /// What the plugin declared.
+        supported: Vec<String>,
+        /// Our version.
+        ours: &'static str,
+    },
+    /// The plugin's capabilities do not allow the command.
+    #[error(
+        "plugin {name} cannot run {command}: it declares none of the capabilities \
+         {needs:?} that the command requires"
+    )]
+    MissingCapability {
+        /// Plugin name.
+        name: String,
+        /// The command.
+        command: Command,
+        /// Wire names of the capabilities of which one is needed.
+        needs: Vec<&'static str>,
+    },
+    /// The plugin did not finish in time; it was killed and reaped.
+    #[error(
+        "plugin {name} did not finish {command} within {} s and was stopped; \
+         if it needs longer (e.g. waiting for a hardware token), raise the time-out \
+         with {METADATA_TIMEOUT_ENV} or {COMMAND_TIMEOUT_ENV}", timeout.as_secs_f64()
+    )]
+    TimedOut {
+        /// Plugin name.
+        name: String,
+        /// The command.
+        command: Command,
+        /// The time-out that expired.
+        timeout: Duration,
+    },
+    /// An output stream exceeded its cap; the plugin was killed and reaped.
+    #[error(
+        "plugin {name} broke the plugin contract during {command}: it wrote more than \
+         {limit} bytes to {stream} and was stopped"
+    )]
+    OutputTooLarge {
+        /// Plugin name.
+        name: String,
+        /// The command.
+        command: Command,
+        /// The stream that overflowed.
+        stream: OutputStream,
+        /// The cap.
+        limit: u64,
+    },
+    /// The plugin exited with something other than 0 or 1.
+    #[error(
+        "plugin {name} broke the plugin contract during {command}: it exited with \
+         {status} (only 0 and 1 are allowed); its stderr began with: {stderr:?}"
+    )]
+    UnexpectedExit {
+        /// Plugin name.
+        name: String,
+        /// The command.
+        command: Command,
+        /// Exit code, or `None` if killed by a signal.
+        code: Option<i32>,
+        /// Text form of the exit status.
+        status: String,
+        /// The first KiB of stderr.
+        stderr: String,
+    },
+    /// Exit code 1 without a valid error object on stderr.
+    #[error(
+        "plugin {name} broke the plugin contract during {command}: it failed (exit code 1) \
+         without a valid error object on stderr ({reason}); its stderr began with: {stderr:?}"
+    )]
+    InvalidErrorObject {
+        /// Plugin name.
+        name: String,
+        /// The command.
+        command: Command,
+        /// What is wrong with it.
+        reason: String,
+        /// The first KiB of stderr.
+        stderr: String,
+    },
+    /// Exit code 0 with a missing, unparsable or invalid response.
+    #[error(
+        "plugin {name} broke the plugin contract during {command}: its response is \
+         invalid ({reason}); its stderr began with: {stderr:?}"
+    )]
+    InvalidResponse {
+        /// Plugin name.
+        name: String,
+        /// The command.
+        command: Command,
+        /// What is wrong; names the field where one is at fault.
+        reason: String,
+        /// The first KiB of stderr.
+        stderr: String,
+    },
+    /// The metadata name differs from the installation directory's.
+    #[error(
+        "plugin {name} broke the plugin contract: get-plugin-metadata reports the name \
+         {reported:?}, but it is installed as {name:?}; reinstall the plugin"
+    )]
+    NameMismatch {
+        /// The directory name.
+        name: String,
+        /// The name in the metadata.
+        reported: String,
+    },
+    /// The plugin answered with a valid error object (exit code 1).
+    #[error("the plugin returned an error: {0}")]
+    Plugin(PluginError),
+}
+
+impl ClientError {
+    /// Which of the four failure kinds this is.
+    pub fn kind(&self) -> ErrorKind {
+        use ClientError::*;
+        match self {
+            InvalidName { .. }
+            | NotFound { .. }
+            | Symlink { .. }
+            | NotRegularFile { .. }
+            | NotExecutable { .. }
+            | Inspect { .. }
+            | ReadPluginDir { .. }
+            | InvalidSetting { .. }
+            | CouldNotRun { .. }
+            | ReadOutput { .. }
+            | IncompatibleContract { .. }
+            | MissingCapability { .. } => ErrorKind::CouldNotRun,
+            OutputTooLarge { .. }
+            | UnexpectedExit { .. }
+            | InvalidErrorObject { .. }
+            | InvalidResponse { .. }
+            | NameMismatch { .. } => ErrorKind::BrokeContract,
+            Plugin(_) => ErrorKind::ReturnedError,
+            TimedOut { .. } => ErrorKind::TimedOut,
+        }
+    }
+
+    /// The plugin's error object, if it returned one.
+    pub fn plugin_error(&self) -> Option<&PluginError> {
+        match self {
+            ClientError::Plugin(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// This error as the contract's error object, for code that treats an
+    /// external plugin through the [`Plugin`] trait: a returned error is
+    /// passed through, a time-out becomes `TIMEOUT`, anything else `ERROR`.
+    pub fn into_plugin_error(self) -> PluginError {
+        match self {
+            ClientError::Plugin(e) => e,
+            e @ ClientError::TimedOut { .. } => PluginError::new(ErrorCode::Timeout, e.to_string()),
+            e => PluginError::new(ErrorCode::Error, e.to_string()),
+        }
+    }
+}
+
+/// The first [`STDERR_HEAD_BYTES`] of `stderr` as text.
+fn stderr_head(stderr: &[u8]) -> String {
+    let head = &stderr[..stderr.len().min(STDERR_HEAD_BYTES)];
+    String::from_utf8_lossy(head).trim_end().to_owned()
+}
+
+/// A plugin installed in the plugin directory, found, run once for its
+/// metadata and validated.
+#[derive(Debug, Clone)]
+pub struct ExternalPlugin {
+    name: String,
+    path: PathBuf,
+    metadata: GetMetadataResponse,
+    limits: PluginLimits,
+}
+
+impl ExternalPlugin {
+    /// Finds plugin `name` in `plugin_dir`, runs `get-plugin-metadata` and
+    /// validates the answer, with the limits from the environment
+    /// ([`PluginLimits::from_env`]).
+    pub fn open(plugin_dir: &Path, name: &str) -> Result<ExternalPlugin, ClientError> {
+        Self::open_with_limits(plugin_dir, name, PluginLimits::from_env()?)
+    }
+
+    /// [`ExternalPlugin::open`] with explicit limits.
+    ///
+    /// The metadata must have every field, non-empty capabilities, the name
+    /// `name`, and a supported contract version compatible with ours.
+    pub fn open_with_limits(
+        plugin_dir: &Path,
+        name: &str,
+        limits: PluginLimits,
+    ) -> Result<ExternalPlugin, ClientError> {
+        let path = discovery::locate(plugin_dir, name)?;
+        let metadata = fetch_metadata(name, &path, &limits, None)?;
+        Ok(ExternalPlugin {
+            name: name.to_owned(),
+            path,
+            metadata,
+            limits,
+        })
+    }
+
+    /// The plugin's name (its directory name).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The plugin executable.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The metadata fetched when the plugin was opened.
+    pub fn metadata(&self) -> &GetMetadataResponse {
+        &self.metadata
+    }
+
+    /// The limits calls run under.
+    pub fn limits(&self) -> &PluginLimits {
+        &self.limits
+    }
+
+    /// Runs `get-plugin-metadata` again, with a plugin configuration, and
+    /// validates the answer like [`ExternalPlugin::open`].
+    pub fn get_metadata(
+        &self,
+        plugin_config: Option<PluginConfig>,
+    ) -> Result<GetMetadataResponse, ClientError> {
+        fetch_metadata(&self.name, &self.path, &self.limits, plugin_config)
+    }
+
+    /// Runs `describe-key`. The response's `keyId` must be the request's.
+    pub fn describe_key(
+        &self,
+        req: DescribeKeyRequest,
+    ) -> Result<DescribeKeyResponse, ClientError> {
+        let resp: DescribeKeyResponse = self.call(Command::DescribeKey, &req)?;
+        self.expect_same(Command::DescribeKey, "keyId", &req.key_id, &resp.key_id)?;
+        Ok(resp)
+    }
+
+    /// Runs `generate-signature`. The response's `keyId` must be the
+    /// request's; checking the signature itself is the caller's job.
+    pub fn generate_signature(
+        &self,
+        req: GenerateSignatureRequest,
+    ) -> Result<GenerateSignatureResponse, ClientError> {
+        let resp: GenerateSignatureResponse = self.call(Command::GenerateSignature, &req)?;
+        self.expect_same(
+            Command::GenerateSignature,
+            "keyId",
+            &req.key_id,
+            &resp.key_id,
+        )?;
+        Ok(resp)
+    }
+
+    /// Runs `generate-envelope`. The response's `signatureEnvelopeType` must
+    /// be the request's; checking the envelope is the caller's job.
+    pub fn generate_envelope(
+        &self,
+        req: GenerateEnvelopeRequest,
+    ) -> Result<GenerateEnvelopeResponse, ClientError> {
+        let resp: GenerateEnvelopeResponse = self.call(Command::GenerateEnvelope, &req)?;
+        self.expect_same(
+            Command::GenerateEnvelope,
+            "signatureEnvelopeType",
+            &req.signature_envelope_type,
+            &resp.signature_envelope_type,
+        )?;
+        Ok(resp)
+    }
+
+    /// Runs `verify-signature`. The keys of `verificationResults` must be
+    /// exactly the requested verifications; checking `processedAttributes`
+    /// against the request is the caller's job.
+    pub fn verify_signature(
+        &self,
+        req: VerifySignatureRequest,
+    ) -> Result<VerifySignatureResponse, ClientError> {
+        let resp: VerifySignatureResponse = self.call(Command::VerifySignature, &req)?;
+        let asked: HashSet<&Capability> = req.trust_policy.signature_verification.iter().collect();
+        let got: HashSet<&Capability> = resp.verification_results.keys().collect();
+        if asked != got {
+            let mut got: Vec<&str> = got.iter().map(|c| c.as_str()).collect();
+            got.sort_unstable();
+            return Err(ClientError::InvalidResponse {
+                name: self.name.clone(),
+                command: Command::VerifySignature,
+                reason: format!(
+                    "field `verificationResults` must have one entry per requested \
+                     verification, but has {got:?}"
+                ),
+                stderr: String::new(),
+            });
+        }
+        Ok(resp)
+    }
+
+    fn expect_same(
+        &self,
+        command: Command,
+        field: &str,
+        sent: &str,
+        got: &str,
+    ) -> Result<(), ClientError> {
+        if sent == got {
+            return Ok(());
+        }
+        Err(ClientError::InvalidResponse {
+            name: self.name.clone(),
+            command,
+            reason: format!("field `{field}` is {got:?}, but the request had {sent:?}"),
+            stderr: String::new(),
+        })
+    }
+
+    fn call<Req: Serialize, Resp: Message>(
+        &self,
+        command: Command,
+        req: &Req,
+    ) -> Result<Resp, ClientError> {
+        if !command.allowed_by(&self.metadata.capabilities) {
+            return Err(ClientError::MissingCapability {
+                name: self.name.clone(),
+                command,
+                needs: command
+                    .required_capabilities()
+                    .iter()
+                    .map(Capability::as_str)
+                    .collect(),
+            });
+        }
+        call(&self.name, &self.path, &self.limits, command, req)
+    }
+}
+
+fn fetch_metadata(
+    name: &str,
+    path: &Path,
+    limits: &PluginLimits,
+    plugin_config: Option<PluginConfig>,
+) -> Result<GetMetadataResponse, ClientError> {
+    let req = GetMetadataRequest { plugin_config };
+    let metadata: GetMetadataResponse = call(name, path, limits, Command::GetPluginMetadata, &req)?;
+    if metadata.name != name {
+        return Err(ClientError::NameMismatch {
+            name: name.to_owned(),
+            reported: metadata.name,
+        });
+    }
+    if !metadata.supports_our_contract() {
+        return Err(ClientError::IncompatibleContract {
+            name: name.to_owned(),
+            supported: metadata.supported_contract_versions,
+            ours: CONTRACT_VERSION,
+        });
+    }
+    Ok(metadata)
+}
+
+/// One call: serialise, run, interpret the exit status and output.
+fn call<Req: Serialize, Resp: Message>(
+    name: &str,
+    path: &Path,
+    limits: &PluginLimits,
+    command: Command,
+    req: &Req,
+) -> Result<Resp, ClientError> {
+    let input = protocol::to_vec(req).map_err(|e| ClientError::InvalidResponse {
+        name: name.to_owned(),
+        command,
+        reason: format!("the request could not be serialised: {}", e.message),
+        stderr: String::new(),
+    })?;
+    let done = process::invoke(
+        name,
+        path,
+        command,
+        &input,
+        limits.timeout_for(command),
+        limits.max_output_bytes,
+    )?;
+    match done.status.code() {
+        Some(0) => {
+            protocol::from_slice::<Resp>(&done.stdout).map_err(|e| ClientError::InvalidResponse {
+                name: name.to_owned(),
+                command,
+                reason: e.message,
+                stderr: stderr_head(&done.stderr),
+            })
+        }
+        Some(1) => match protocol::from_slice::<PluginError>(&done.stderr) {
+            Ok(err) => Err(ClientError::Plugin(err)),
+            Err(e) => Err(ClientError::InvalidErrorObject {
+                name: name.to_owned(),
+                command,
+                reason: e.message,
+                stderr: stderr_head(&done.stderr),
+            }),
+        },
+        code => Err(ClientError::UnexpectedExit {
+            name: name.to_owned(),
+            command,
+            code,
+            status: done.status.to_string(),
+            stderr: stderr_head(&done.stderr),
+        }),
+    }
+}
+
+impl Plugin for ExternalPlugin {
+    fn get_plugin_metadata(
+        &self,
+        req: GetMetadataRequest,
+    ) -> Result<GetMetadataResponse, PluginError> {
+        self.get_metadata(req.plugin_config)
+            .map_err(ClientError::into_plugin_error)
+    }
+
+    fn describe_key(&self, req: DescribeKeyRequest) -> Result<DescribeKeyResponse, PluginError> {
+        ExternalPlugin::describe_key(self, req).map_err(ClientError::into_plugin_error)
+    }
+
+    fn generate_signature(
+        &self,
+        req: GenerateSignatureRequest,
+    ) -> Result<GenerateSignatureResponse, PluginError> {
+        ExternalPlugin::generate_signature(self, req).map_err(ClientError::into_plugin_error)
+    }
+
+    fn generate_envelope(
+        &self,
+        req: GenerateEnvelopeRequest,
+    ) -> Result<GenerateEnvelopeResponse, PluginError> {
+        ExternalPlugin::generate_envelope(self, req).map_err(ClientError::into_plugin_error)
+    }
+
+    fn verify_signature(
+        &self,
+        req: VerifySignatureRequest,
+    ) -> Result<VerifySignatureResponse, PluginError> {
+        ExternalPlugin::verify_signature(self, req).map_err(ClientError::into_plugin_error)
+    }
+}

@@ -1,0 +1,5 @@
+//! The `notation-localkey` executable.
+
+fn main() {
+    notation_plugin_sdk::main(notation_localkey::LocalKeyPlugin)
+}
