@@ -40,27 +40,7 @@ pub fn create_dir_private(dir: &Path) -> io::Result<()> {
 /// durable. On any error the temporary file is removed and `path` keeps its
 /// previous content.
 pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    create_dir_private(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".notation-tmp-")
-        .tempfile_in(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(mode))?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    sync_dir(dir);
-    Ok(())
+    write_via_temp(path, bytes, mode, true)
 }
 
 /// Writes `bytes` to `path` atomically, failing with
@@ -69,6 +49,11 @@ pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
 /// Used where overwriting would lose data the user may still need (for
 /// example a private key).
 pub fn atomic_create_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    write_via_temp(path, bytes, mode, false)
+}
+
+/// The common body of [`atomic_write`] and [`atomic_create_new`].
+fn write_via_temp(path: &Path, bytes: &[u8], mode: u32, replace: bool) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -87,7 +72,11 @@ pub fn atomic_create_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()>
     let _ = mode;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    if replace {
+        tmp.persist(path).map_err(|e| e.error)?;
+    } else {
+        tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    }
     sync_dir(dir);
     Ok(())
 }

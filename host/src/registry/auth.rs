@@ -181,21 +181,12 @@ pub(crate) fn fetch_token(
     let resp = result.map_err(|e| fail(format!("request failed: {e}")))?;
     let status = resp.status().as_u16();
     if status == 401 || status == 403 {
-        return Err(RegistryError::Unauthorized {
-            host: host.to_string(),
-            url: realm.to_string(),
+        return Err(RegistryError::unauthorized(
+            host.to_string(),
+            realm.to_string(),
             status,
-            with: if creds.is_some() {
-                " with the provided credentials"
-            } else {
-                " (no credentials found)"
-            },
-            advice: if creds.is_some() {
-                "check the username and password, or run notation login again"
-            } else {
-                "log in with notation login, or pass --username and --password"
-            },
-        });
+            creds.is_some(),
+        ));
     }
     if status != 200 {
         return Err(fail(format!("HTTP {status}")));

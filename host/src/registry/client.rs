@@ -343,20 +343,8 @@ impl RegistryClient {
             .unwrap_or("")
             .to_string();
         let creds = self.credentials()?;
-        let unauthorized = |status: u16| RegistryError::Unauthorized {
-            host: self.host(),
-            url: url.to_string(),
-            status,
-            with: if creds.is_some() {
-                " with the provided credentials"
-            } else {
-                " (no credentials found)"
-            },
-            advice: if creds.is_some() {
-                "check the username and password, or run notation login again"
-            } else {
-                "log in with notation login, or pass --username and --password"
-            },
+        let unauthorized = |status: u16| {
+            RegistryError::unauthorized(self.host(), url.to_string(), status, creds.is_some())
         };
         let header = match auth::parse_challenge(&challenge_text) {
             Some(Challenge::Basic) => {

@@ -199,6 +199,36 @@ pub enum RegistryError {
     Credentials(#[from] CredentialError),
 }
 
+impl RegistryError {
+    /// The registry (or its token service at `url`) refused the request
+    /// with `status`; the advice depends on whether credentials were sent.
+    pub(crate) fn unauthorized(
+        host: String,
+        url: String,
+        status: u16,
+        had_credentials: bool,
+    ) -> Self {
+        let (with, advice) = if had_credentials {
+            (
+                " with the provided credentials",
+                "check the username and password, or run notation login again",
+            )
+        } else {
+            (
+                " (no credentials found)",
+                "log in with notation login, or pass --username and --password",
+            )
+        };
+        RegistryError::Unauthorized {
+            host,
+            url,
+            status,
+            with,
+            advice,
+        }
+    }
+}
+
 /// What went wrong while resolving or storing registry credentials.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
