@@ -110,7 +110,7 @@ fn generate_test_registers_key_certificate_and_trust_store() {
     let key = cfg.join("localkeys/wabbit-networks.io.key");
     let crt = cfg.join("localkeys/wabbit-networks.io.crt");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 6, "{out}");
+    assert_eq!(lines.len(), 7, "{out}");
     assert_eq!(lines[0], "generating RSA Key with 2048 bits");
     assert!(
         lines[1].starts_with("generated certificate expiring on 20"),
@@ -119,8 +119,12 @@ fn generate_test_registers_key_certificate_and_trust_store() {
     assert!(lines[1].ends_with('Z'), "{out}");
     assert_eq!(lines[2], format!("wrote key: {}", key.display()));
     assert_eq!(lines[3], format!("wrote certificate: {}", crt.display()));
-    assert_eq!(lines[4], "wabbit-networks.io: added to the key list");
-    assert_eq!(lines[5], "wabbit-networks.io: mark as default signing key");
+    assert_eq!(
+        lines[4],
+        "Successfully added wabbit-networks.io.crt to named store wabbit-networks.io of type ca"
+    );
+    assert_eq!(lines[5], "wabbit-networks.io: added to the key list");
+    assert_eq!(lines[6], "wabbit-networks.io: mark as default signing key");
 
     #[cfg(unix)]
     assert_eq!(mode(&key), 0o600);

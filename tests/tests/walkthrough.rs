@@ -119,7 +119,7 @@ fn seed_walkthrough_against_a_real_registry() {
 
     // 1. list: nothing yet (a tag is resolved, with upstream's warning).
     let (out, err) = cli.ok(&["list", &by_tag]);
-    assert_eq!(out, format!("{by_digest} has no associated signatures\n"));
+    assert_eq!(out, format!("{by_digest} has no associated signature\n"));
     assert!(
         err.contains("Always list the artifact using digest(@sha256:...) rather than a tag(:v1)"),
         "{err}"
@@ -128,7 +128,7 @@ fn seed_walkthrough_against_a_real_registry() {
     // 2. generate-test
     let (out, _) = cli.ok(&["cert", "generate-test", "--default", "wabbit-networks.io"]);
     assert!(out.ends_with(
-        "wabbit-networks.io: added to the key list\nwabbit-networks.io: mark as default signing key\n"
+        "Successfully added wabbit-networks.io.crt to named store wabbit-networks.io of type ca\nwabbit-networks.io: added to the key list\nwabbit-networks.io: mark as default signing key\n"
     ), "{out}");
     let key = cli.config().join("localkeys/wabbit-networks.io.key");
     assert!(key.is_file(), "generate-test used the XDG config dir");

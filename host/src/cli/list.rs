@@ -96,7 +96,7 @@ pub fn run(ctx: &Context, args: ListArgs, out: &mut dyn Write) -> Result<(), Cli
         }
         OutputFormat::Text => {
             if signatures.is_empty() {
-                writeln!(out, "{reference} has no associated signatures")?;
+                writeln!(out, "{reference} has no associated signature")?;
                 return Ok(());
             }
             let mut root = Node::new(reference);

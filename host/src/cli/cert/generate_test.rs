@@ -109,6 +109,10 @@ pub fn run(ctx: &Context, args: CertGenerateTestArgs, out: &mut dyn Write) -> Re
         }
         return Err(e);
     }
+    writeln!(
+        out,
+        "Successfully added {name}.crt to named store {name} of type ca"
+    )?;
     writeln!(out, "{name}: added to the key list")?;
     if args.default {
         writeln!(out, "{name}: mark as default signing key")?;
