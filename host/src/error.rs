@@ -158,9 +158,40 @@ pub enum CliError {
         /// The value given.
         value: String,
     },
-    /// An error from a module wired in later, already formatted by that module.
-    #[error("{0}")]
-    Other(String),
+    /// `key add` without a key id.
+    #[error("missing key id: --id must name the key inside the plugin")]
+    MissingKeyId,
+    /// Serialising a document we built failed.
+    #[error("cannot encode the {what}: {source}")]
+    Encode {
+        /// What was being encoded.
+        what: &'static str,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// The plugin directory could not be listed.
+    #[error("cannot list plugins: {0}")]
+    PluginList(#[source] notation_plugin_sdk::client::ClientError),
+    /// A plugin named by the user is not installed or not usable.
+    #[error("plugin {name:?} is not installed or not usable: {source}. To view a list of installed plugins, use `notation plugin list`")]
+    PluginNotInstalled {
+        /// The plugin name.
+        name: String,
+        /// Why it cannot be used.
+        source: notation_plugin_sdk::client::ClientError,
+    },
+    /// `config.json` names a signature format we do not know.
+    #[error("config.json sets an unknown \"signatureFormat\" {value:?}: use \"jws\" or \"cose\", or pass --signature-format")]
+    UnknownSignatureFormat {
+        /// The configured value.
+        value: String,
+    },
+    /// `login` got no password.
+    #[error("missing credentials: notation login needs a password (or identity token); give --username with --password or --password-stdin, set NOTATION_USERNAME and NOTATION_PASSWORD, or run it in a terminal to be prompted")]
+    MissingLoginCredentials,
+    /// `login` has nowhere safe to store the credentials.
+    #[error(transparent)]
+    CredentialStore(#[from] notation_host::registry::credentials::StoreError),
 }
 
 impl CliError {

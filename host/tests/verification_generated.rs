@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex};
 use notation_host::trustpolicy::TrustPolicy;
 use notation_host::truststore::TrustStore;
 use notation_host::verifier::{
-    Check, CheckStatus, Failure, NotChecked, Note, PluginCallError, PluginLoader,
-    RevocationChecker, RevocationStatus, VerificationPlugin, Verifier, VerifyInput,
+    Check, CheckStatus, Failure, Note, PluginCallError, PluginLoader, RevocationChecker,
+    RevocationMethod, RevocationProblem, RevocationProblems, RevocationStatus, VerificationPlugin,
+    Verifier, VerifyInput,
 };
 use notation_plugin_sdk::descriptor::Descriptor;
 use notation_plugin_sdk::envelope::{
@@ -526,6 +527,8 @@ fn failing_case(check: Check, statement: Value, extra: &Value) -> Case {
         Check::Revocation => {
             revocation = RevocationStatus::Revoked {
                 subject: "CN=signer".into(),
+                method: RevocationMethod::Ocsp,
+                url: "http://127.0.0.1:9/".into(),
             }
         }
         Check::ExtendedValidation => {
@@ -687,7 +690,7 @@ fn overrides_change_each_validation() {
 }
 
 #[test]
-fn revocation_placeholder_reports_not_checked() {
+fn chain_without_revocation_endpoints_passes_revocation() {
     let p = pki();
     let s = stores(&[("ca", "acme", &[&p.root])]);
     let env = sign(
@@ -701,7 +704,224 @@ fn revocation_placeholder_reports_not_checked() {
     assert!(out.passed());
     // No OCSP/CRL endpoints in these certificates: nothing to check, so good.
     assert!(matches!(out.status(Check::Revocation), CheckStatus::Passed));
-    let _ = NotChecked::RevocationNotImplemented;
+}
+
+#[test]
+fn unavailable_revocation_status_fails_closed() {
+    let p = pki();
+    let s = stores(&[("ca", "acme", &[&p.root])]);
+    let env = sign(
+        &p.leaf_key,
+        vec![p.leaf.clone(), p.root.clone()],
+        Opts::default(),
+    );
+    let unavailable = || RevocationStatus::Unavailable {
+        subject: "CN=signer".into(),
+        problems: RevocationProblems(vec![RevocationProblem::NoUrl]),
+    };
+    let verify = |statement: Value| {
+        Verifier::new(policy(statement), s.store.clone(), None)
+            .with_revocation_checker(Box::new(FixedRevocation(unavailable())))
+            .verify_signature(&input(env.clone(), EnvelopeFormat::Jws))
+            .unwrap()
+    };
+    let out = verify(json!({}));
+    assert!(!out.passed());
+    assert!(matches!(
+        out.status(Check::Revocation),
+        CheckStatus::Failed(Failure::RevocationUnavailable { .. })
+    ));
+    for l in ["permissive", "audit"] {
+        let out = verify(level(l));
+        assert!(out.passed(), "{l}");
+        assert!(matches!(
+            out.status(Check::Revocation),
+            CheckStatus::Logged(Failure::RevocationUnavailable { .. })
+        ));
+    }
+    let out = verify(
+        json!({"signatureVerification": {"level": "strict", "override": {"revocation": "skip"}}}),
+    );
+    assert!(out.passed());
+    assert!(matches!(
+        out.status(Check::Revocation),
+        CheckStatus::Skipped
+    ));
+}
+
+#[test]
+fn malformed_verification_plugin_attributes_fail_integrity() {
+    let p = pki();
+    let s = stores(&[("ca", "acme", &[&p.root])]);
+    let attr = |key: &str, value: Value| ExtendedAttribute {
+        key: key.into(),
+        value,
+        critical: true,
+    };
+    let cases = [
+        vec![attr("io.cncf.notary.verificationPlugin", json!(42))],
+        vec![attr("io.cncf.notary.verificationPlugin", json!(["a"]))],
+        vec![attr("io.cncf.notary.verificationPlugin", json!(""))],
+        vec![
+            attr(
+                "io.cncf.notary.verificationPlugin",
+                json!("com.example.verifier"),
+            ),
+            attr("io.cncf.notary.verificationPluginMinVersion", json!(1)),
+        ],
+        vec![attr(
+            "io.cncf.notary.verificationPluginMinVersion",
+            json!("1.0.0"),
+        )],
+    ];
+    for (i, extended) in cases.into_iter().enumerate() {
+        let env = sign(
+            &p.leaf_key,
+            vec![p.leaf.clone(), p.root.clone()],
+            Opts {
+                extended,
+                ..Opts::default()
+            },
+        );
+        for l in ["strict", "audit"] {
+            let out = Verifier::new(policy(level(l)), s.store.clone(), None)
+                .verify_signature(&input(env.clone(), EnvelopeFormat::Jws))
+                .unwrap();
+            assert!(!out.passed(), "case {i} at {l}");
+            let ok = match out.status(Check::Integrity) {
+                CheckStatus::Failed(Failure::PluginMinVersionWithoutPlugin) => i == 4,
+                CheckStatus::Failed(Failure::PluginAttributeMalformed { .. }) => i < 4,
+                _ => false,
+            };
+            assert!(ok, "case {i}: {:?}", out.checks);
+        }
+    }
+}
+
+/// An intermediate-like certificate for `key` named `cn`, issued by
+/// (`issuer`, `issuer_key`), with chosen validity and basic-constraints
+/// criticality.
+fn ca_cert(
+    cn: &str,
+    key: &PKey<Private>,
+    issuer: (&X509, &PKey<Private>),
+    from: i64,
+    to: i64,
+    critical_bc: bool,
+) -> X509 {
+    let mut b = X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    let serial = BigNum::from_u32(rand_serial()).unwrap();
+    b.set_serial_number(&Asn1Integer::from_bn(&serial).unwrap())
+        .unwrap();
+    b.set_subject_name(&name(cn)).unwrap();
+    b.set_issuer_name(issuer.0.subject_name()).unwrap();
+    b.set_pubkey(key).unwrap();
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    b.set_not_before(&Asn1Time::from_unix(now + from * 86400).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::from_unix(now + to * 86400).unwrap())
+        .unwrap();
+    let mut bc = BasicConstraints::new();
+    bc.ca();
+    if critical_bc {
+        bc.critical();
+    }
+    b.append_extension(bc.build().unwrap()).unwrap();
+    b.append_extension(
+        KeyUsage::new()
+            .critical()
+            .key_cert_sign()
+            .crl_sign()
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    b.sign(issuer.1, MessageDigest::sha256()).unwrap();
+    b.build()
+}
+
+/// The envelope carries valid leaf -> intermediate -> root; the trust store
+/// holds another certificate for the intermediate (same name and key).
+/// openssl builds the path through the store's copy, so that copy's
+/// validity and CA properties must be checked too.
+#[test]
+fn trust_store_anchor_in_built_path_is_checked() {
+    let root_key = key();
+    let root = cert("root", &root_key, None, Kind::Ca, -60, 3650);
+    let int_key = key();
+    let int = ca_cert("intermediate", &int_key, (&root, &root_key), -60, 365, true);
+    let leaf_key = key();
+    let leaf = cert(
+        "leaf",
+        &leaf_key,
+        Some((&int, &int_key)),
+        Kind::CodeSigning,
+        -60,
+        30,
+    );
+    let chain = vec![leaf.clone(), int.clone(), root.clone()];
+    let verify = |anchor: &X509, signed_days_ago: i64| {
+        let s = stores(&[("ca", "acme", &[anchor])]);
+        let env = sign(
+            &leaf_key,
+            chain.clone(),
+            Opts {
+                signing_time: OffsetDateTime::now_utc() - Duration::days(signed_days_ago),
+                ..Opts::default()
+            },
+        );
+        Verifier::new(policy(json!({})), s.store.clone(), None)
+            .verify_signature(&input(env, EnvelopeFormat::Jws))
+            .unwrap()
+    };
+    // Control: the envelope's own intermediate as anchor passes.
+    let out = verify(&int, 0);
+    assert!(out.passed(), "{:?}", out.checks);
+    // Store copy expired long before signing: authenticity fails.
+    let expired = ca_cert("intermediate", &int_key, (&root, &root_key), -60, -40, true);
+    let out = verify(&expired, 0);
+    assert!(
+        matches!(
+            out.status(Check::Authenticity),
+            CheckStatus::Failed(Failure::NotValidAtSigningTime { .. })
+        ),
+        "{:?}",
+        out.checks
+    );
+    // Store copy valid at signing time but expired now: authentic timestamp fails.
+    let lapsed = ca_cert("intermediate", &int_key, (&root, &root_key), -60, -5, true);
+    let out = verify(&lapsed, 10);
+    assert!(matches!(
+        out.status(Check::Authenticity),
+        CheckStatus::Passed
+    ));
+    assert!(
+        matches!(
+            out.status(Check::AuthenticTimestamp),
+            CheckStatus::Failed(Failure::CertificateNotValidNow { .. })
+        ),
+        "{:?}",
+        out.checks
+    );
+    // Store copy whose basic constraints are not critical: CA rules fail.
+    let weak = ca_cert(
+        "intermediate",
+        &int_key,
+        (&root, &root_key),
+        -60,
+        365,
+        false,
+    );
+    let out = verify(&weak, 0);
+    assert!(
+        matches!(
+            out.status(Check::Authenticity),
+            CheckStatus::Failed(Failure::TrustAnchorNotCa { .. })
+        ),
+        "{:?}",
+        out.checks
+    );
 }
 
 #[test]

@@ -387,6 +387,41 @@ fn hanging_plugin_times_out_and_is_reaped() {
     assert_gone(&dir.path().join("fault-hang/pid"));
 }
 
+/// Waits up to two seconds for `pid` to be gone or a zombie (an orphan is
+/// reaped by whatever adopts it, which need not be quick).
+fn assert_dead(pid: i32) {
+    for _ in 0..40 {
+        // SAFETY: signal 0 only checks for the process's existence.
+        let rc = unsafe { libc::kill(pid, 0) };
+        let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| {
+                s.rsplit_once(')')
+                    .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+            })
+            .unwrap_or(false);
+        if rc == -1 || zombie {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("pid {pid} is still running");
+}
+
+#[test]
+fn a_time_out_kills_the_plugins_children_too() {
+    let dir = tempfile::tempdir().unwrap();
+    install(dir.path(), "fault-orphan", FAULT);
+    let err = open(dir.path(), "fault-orphan").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
+    assert_gone(&dir.path().join("fault-orphan/pid"));
+    let grandchild: i32 = std::fs::read_to_string(dir.path().join("fault-orphan/grandchild-pid"))
+        .expect("the plugin started its grandchild")
+        .trim()
+        .parse()
+        .unwrap();
+    assert_dead(grandchild);
+}
+
 #[test]
 fn command_hang_uses_the_command_timeout() {
     let dir = tempfile::tempdir().unwrap();

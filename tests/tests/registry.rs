@@ -85,7 +85,7 @@ fn resolve_fetch_and_list_upstream_signature() {
         Err(RegistryError::SizeMismatch { .. })
     ));
 
-    let sigs = client.list_signatures(&desc).expect("list");
+    let sigs = client.list_signatures(&desc, usize::MAX).expect("list");
     assert_eq!(sigs.len(), 1, "{sigs:?}");
     assert_eq!(
         sigs[0].digest,
@@ -121,7 +121,10 @@ fn push_signatures_through_the_tag_schema() {
     let reg = Registry::start();
     let image = push_layout(&reg, &layout("e2e"), "net-monitor");
     let client = reg.client("net-monitor");
-    assert!(client.list_signatures(&image).expect("list").is_empty());
+    assert!(client
+        .list_signatures(&image, usize::MAX)
+        .expect("list")
+        .is_empty());
 
     let first = client
         .push_signature(
@@ -132,7 +135,7 @@ fn push_signatures_through_the_tag_schema() {
         )
         .expect("push first signature");
     assert!(first.warnings.is_empty(), "{:?}", first.warnings);
-    let listed = client.list_signatures(&image).expect("list");
+    let listed = client.list_signatures(&image, usize::MAX).expect("list");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].digest, first.manifest.digest);
     assert_eq!(
@@ -162,7 +165,7 @@ fn push_signatures_through_the_tag_schema() {
         .push_signature(&image, b"cose bytes", MEDIA_TYPE_COSE, thumbprints())
         .expect("push second signature");
     assert!(second.warnings.is_empty(), "{:?}", second.warnings);
-    let listed = client.list_signatures(&image).expect("list");
+    let listed = client.list_signatures(&image, usize::MAX).expect("list");
     let digests: Vec<_> = listed.iter().map(|d| d.digest.as_str()).collect();
     assert_eq!(
         digests,
@@ -197,12 +200,12 @@ fn basic_auth_explicit_credentials_and_wrong_password() {
         ok.resolve(&Target::Tag("v1".into())).unwrap().digest,
         image.digest
     );
-    assert_eq!(ok.list_signatures(&image).unwrap().len(), 1);
+    assert_eq!(ok.list_signatures(&image, usize::MAX).unwrap().len(), 1);
     let pushed = ok
         .push_signature(&image, b"x", MEDIA_TYPE_JWS, thumbprints())
         .expect("push with auth");
     assert!(ok
-        .list_signatures(&image)
+        .list_signatures(&image, usize::MAX)
         .unwrap()
         .iter()
         .any(|d| d.digest == pushed.manifest.digest));
@@ -247,28 +250,25 @@ fn basic_auth_from_docker_config_file() {
     let client = RegistryClient::new(&reg.host, "cfg", insecure(), Box::new(resolver)).unwrap();
     assert_eq!(client.resolve(&Target::Tag("v1".into())).unwrap(), image);
 
-    // login's store writes the same form; logout's erase removes it.
-    let path = dir.path().join("stored.json");
-    let stored = notation_host::registry::credentials::store(
+    // login never writes credentials back in plain text: with only `auths`
+    // in the config in effect, store refuses and leaves the file as it was.
+    let before = std::fs::read(&cfg).unwrap();
+    let err = notation_host::registry::credentials::store(
         None,
-        &path,
+        Some(&cfg),
         &reg.host,
         &Credentials::basic("bob", "pa:ss"),
         Duration::from_secs(5),
     )
-    .unwrap();
-    assert_eq!(
-        stored,
-        notation_host::registry::credentials::StoredIn::PlainTextFile(path.clone())
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            notation_host::registry::credentials::StoreError::NoCredentialHelper { .. }
+        ),
+        "{err}"
     );
-    let resolver = CredentialResolver {
-        explicit: None,
-        notation_config: None,
-        docker_config: Some(path.clone()),
-        helper_timeout: Duration::from_secs(10),
-    };
-    let client = RegistryClient::new(&reg.host, "cfg", insecure(), Box::new(resolver)).unwrap();
-    client.ping().expect("ping with stored credentials");
+    assert_eq!(std::fs::read(&cfg).unwrap(), before);
 }
 
 fn base64_encode(data: &[u8]) -> String {
@@ -512,7 +512,7 @@ fn oci_layout_reads_upstream_signatures_and_writes_new_ones() {
             store.resolve(&Target::Digest(IMAGE_DIGEST.into())).unwrap(),
             image
         );
-        let sigs = store.list_signatures(&image).unwrap();
+        let sigs = store.list_signatures(&image, usize::MAX).unwrap();
         assert_eq!(sigs.len(), 1, "{name}: {sigs:?}");
         assert_eq!(sigs[0].digest, sig_digest, "{name}");
         let sig = store.fetch_signature(&sigs[0]).unwrap();
@@ -526,9 +526,14 @@ fn oci_layout_reads_upstream_signatures_and_writes_new_ones() {
         let pushed = store
             .push_signature(&image, b"ours", MEDIA_TYPE_JWS, thumbprints())
             .unwrap();
-        let sigs = store.list_signatures(&image).unwrap();
+        let sigs = store.list_signatures(&image, usize::MAX).unwrap();
         assert_eq!(sigs.len(), 2, "{name}");
         assert_eq!(sigs[1].digest, pushed.manifest.digest);
+        // A limit keeps the first ones only.
+        let first = store.list_signatures(&image, 1).unwrap();
+        assert_eq!(first.len(), 1, "{name}");
+        assert_eq!(first[0].digest, sigs[0].digest);
+        assert!(store.list_signatures(&image, 0).unwrap().is_empty());
         let index: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
         let last = index["manifests"]
@@ -550,7 +555,10 @@ fn oci_layout_reads_upstream_signatures_and_writes_new_ones() {
     copy_dir(&layout("e2e"), &dir);
     let store = OciLayout::open(&dir).unwrap();
     let image = store.resolve(&Target::Tag("v1".into())).unwrap();
-    assert!(store.list_signatures(&image).unwrap().is_empty());
+    assert!(store
+        .list_signatures(&image, usize::MAX)
+        .unwrap()
+        .is_empty());
 
     // A corrupted blob is refused.
     let blob = dir.join("blobs/sha256").join(&IMAGE_DIGEST[7..]);
@@ -596,7 +604,7 @@ fn referrers_api_pagination_and_filtering() {
     let client = RegistryClient::new(&host, "api", insecure(), Box::new(Anonymous)).unwrap();
     let subject = Descriptor::new(MEDIA_TYPE_OCI_MANIFEST, IMAGE_DIGEST, 517);
     let sigs = client
-        .list_signatures(&subject)
+        .list_signatures(&subject, usize::MAX)
         .expect("list via the Referrers API");
     let digests: Vec<_> = sigs.iter().map(|d| d.digest.clone()).collect();
     assert_eq!(

@@ -92,7 +92,7 @@ fn bearer_token_auth_with_a_real_registry() {
         client.resolve(&Target::Tag("v1".into())).expect("resolve"),
         image
     );
-    let before = client.list_signatures(&image).expect("list");
+    let before = client.list_signatures(&image, usize::MAX).expect("list");
     assert_eq!(before.len(), 1, "{before:?}");
     let pushed = client
         .push_signature(
@@ -102,7 +102,7 @@ fn bearer_token_auth_with_a_real_registry() {
             thumbprints(),
         )
         .expect("push with a bearer token");
-    let after = client.list_signatures(&image).expect("list");
+    let after = client.list_signatures(&image, usize::MAX).expect("list");
     assert_eq!(after.len(), 2, "{after:?}");
     let sig = client
         .fetch_signature(&pushed.manifest)
@@ -163,7 +163,13 @@ fn bearer_token_auth_with_a_real_registry() {
         explicit(Some(Credentials::basic("erin", "read-only-pw"))),
     )
     .expect("client");
-    assert_eq!(reader.list_signatures(&image).expect("list").len(), 2);
+    assert_eq!(
+        reader
+            .list_signatures(&image, usize::MAX)
+            .expect("list")
+            .len(),
+        2
+    );
     let err = reader
         .push_signature(&image, b"denied", MEDIA_TYPE_JWS, thumbprints())
         .unwrap_err();
@@ -176,7 +182,13 @@ fn bearer_token_auth_with_a_real_registry() {
         msg.contains("lack push access") && !msg.contains("check the username"),
         "{msg}"
     );
-    assert_eq!(client.list_signatures(&image).expect("list").len(), 2);
+    assert_eq!(
+        client
+            .list_signatures(&image, usize::MAX)
+            .expect("list")
+            .len(),
+        2
+    );
 }
 
 /// A private CA, a server certificate for 127.0.0.1/localhost issued by
@@ -313,11 +325,11 @@ fn tls_registry_with_a_private_ca() {
     let client = tls_client(&reg.host, Some(pki.tls.ca.clone()));
     client.ping().expect("ping over TLS");
     assert_eq!(client.resolve(&Target::Tag("v1".into())).unwrap(), image);
-    assert_eq!(client.list_signatures(&image).unwrap().len(), 1);
+    assert_eq!(client.list_signatures(&image, usize::MAX).unwrap().len(), 1);
     let pushed = client
         .push_signature(&image, b"tls envelope", MEDIA_TYPE_JWS, thumbprints())
         .expect("push over TLS");
-    assert_eq!(client.list_signatures(&image).unwrap().len(), 2);
+    assert_eq!(client.list_signatures(&image, usize::MAX).unwrap().len(), 2);
     assert_eq!(
         client.fetch_signature(&pushed.manifest).unwrap().envelope,
         b"tls envelope"
@@ -373,5 +385,5 @@ fn child_trusts_ssl_cert_file() {
         .resolve(&Target::Tag("v1".into()))
         .expect("resolve over TLS trusting SSL_CERT_FILE");
     assert_eq!(image.digest, digest);
-    assert_eq!(client.list_signatures(&image).unwrap().len(), 2);
+    assert_eq!(client.list_signatures(&image, usize::MAX).unwrap().len(), 2);
 }

@@ -341,8 +341,171 @@ fn bad_references_and_unreachable_registries_fail_clearly() {
     );
 }
 
-#[test]
-fn login_sign_logout_with_basic_auth() {
+/// A docker credential helper, `docker-credential-e2efile`, as a shell
+/// script in its own temp dir: it keeps one JSON file per server under
+/// `store/` and speaks the helper protocol (get, store, erase, list).
+struct FileHelper {
+    dir: tempfile::TempDir,
+}
+
+impl FileHelper {
+    const NAME: &'static str = "e2efile";
+
+    fn new() -> FileHelper {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let bin = dir.path().join("bin");
+        let store = dir.path().join("store");
+        std::fs::create_dir_all(&bin).expect("bin dir");
+        std::fs::create_dir_all(&store).expect("store dir");
+        let script = format!(
+            r#"#!/bin/sh
+store='{store}'
+key() {{ printf '%s' "$1" | tr ':/' '__'; }}
+case "$1" in
+  store)
+    input=$(cat)
+    server=$(printf '%s' "$input" | sed -n 's/.*"ServerURL":"\([^"]*\)".*/\1/p')
+    [ -n "$server" ] || {{ echo 'missing ServerURL'; exit 1; }}
+    printf '%s' "$input" > "$store/$(key "$server")"
+    ;;
+  get)
+    read -r server || true
+    f="$store/$(key "$server")"
+    [ -f "$f" ] || {{ echo 'credentials not found in native keychain'; exit 1; }}
+    cat "$f"
+    ;;
+  erase)
+    read -r server || true
+    f="$store/$(key "$server")"
+    [ -f "$f" ] || {{ echo 'credentials not found in native keychain'; exit 1; }}
+    rm -f "$f"
+    ;;
+  list)
+    printf '{{'
+    sep=''
+    for f in "$store"/*; do
+      [ -f "$f" ] || continue
+      s=$(sed -n 's/.*"ServerURL":"\([^"]*\)".*/\1/p' "$f")
+      u=$(sed -n 's/.*"Username":"\([^"]*\)".*/\1/p' "$f")
+      printf '%s"%s":"%s"' "$sep" "$s" "$u"
+      sep=','
+    done
+    printf '}}'
+    ;;
+  *) echo "unknown action $1"; exit 1 ;;
+esac
+"#,
+            store = store.display()
+        );
+        let path = bin.join(format!("docker-credential-{}", Self::NAME));
+        std::fs::write(&path, script).expect("write helper");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                .expect("chmod helper");
+        }
+        FileHelper { dir }
+    }
+
+    fn bin(&self) -> PathBuf {
+        self.dir.path().join("bin")
+    }
+
+    /// The stored entry for `server`, if any.
+    fn entry(&self, server: &str) -> Option<String> {
+        let key = server.replace([':', '/'], "_");
+        std::fs::read_to_string(self.dir.path().join("store").join(key)).ok()
+    }
+
+    fn entries(&self) -> usize {
+        std::fs::read_dir(self.dir.path().join("store"))
+            .expect("store dir")
+            .count()
+    }
+}
+
+/// Runs notation like [`Cli::run`] but with `PATH` set to `path` (helpers
+/// are looked up there) and `stdin` fed to it.
+fn run_login_cli(cli: &Cli, path: &std::ffi::OsStr, args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(&cli.bin)
+        .args(args)
+        .env_remove("NOTATION_CONFIG")
+        .env("XDG_CONFIG_HOME", cli.home.path().join("xdg"))
+        .env("HOME", cli.home.path())
+        .env("DOCKER_CONFIG", cli.home.path().join("docker"))
+        .env_remove("NOTATION_USERNAME")
+        .env_remove("NOTATION_PASSWORD")
+        .env("PATH", path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run notation");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
+    child.wait_with_output().expect("notation output")
+}
+
+/// `(success, stdout, stderr)` of a [`run_login_cli`] run.
+fn login_cli(
+    cli: &Cli,
+    path: &std::ffi::OsStr,
+    args: &[&str],
+    stdin: &[u8],
+) -> (bool, String, String) {
+    let out = run_login_cli(cli, path, args, stdin);
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    )
+}
+
+/// PATH with `dir` first, then the inherited one.
+fn path_with(dir: &Path) -> std::ffi::OsString {
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![dir.to_path_buf()];
+    dirs.extend(std::env::split_paths(&inherited));
+    std::env::join_paths(dirs).expect("PATH")
+}
+
+/// Every file under `dir` holding the test password, in plain text or as
+/// docker's base64 `user:password`.
+fn files_with_the_password(dir: &Path) -> Vec<PathBuf> {
+    let mut found = files_containing(dir, "s3cret-pw");
+    found.extend(files_containing(dir, &base64_encode(b"wabbit:s3cret-pw")));
+    found
+}
+
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read(&p)
+                .map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                .unwrap_or(false)
+            {
+                found.push(p);
+            }
+        }
+    }
+    found
+}
+
+/// A registry with Basic auth, an image in it, and a CLI home with a test
+/// signing key; returns (registry, server, reference by digest, cli).
+fn auth_registry_and_cli() -> (Registry, String, String, Cli) {
     let registry = Registry::start_with_htpasswd("wabbit", "s3cret-pw");
     let image = push_layout(
         &registry,
@@ -354,47 +517,242 @@ fn login_sign_logout_with_basic_auth() {
     let by_digest = format!("{server}/net-monitor@{}", image.digest);
     let cli = Cli::new();
     cli.ok(&["cert", "generate-test", "--default", "wabbit-networks.io"]);
+    (registry, server, by_digest, cli)
+}
+
+#[test]
+fn login_sign_logout_with_a_credential_helper() {
+    let (_registry, server, by_digest, cli) = auth_registry_and_cli();
+    let helper = FileHelper::new();
+    let path = path_with(&helper.bin());
+    // Notation's own config.json names the helper.
+    std::fs::create_dir_all(cli.config()).expect("config dir");
+    let notation_config = cli.config().join("config.json");
+    std::fs::write(
+        &notation_config,
+        format!(r#"{{"credsStore":"{}"}}"#, FileHelper::NAME),
+    )
+    .expect("write config.json");
 
     // Without credentials the registry refuses.
-    let err = cli.fails(&["list", &by_digest]);
-    assert!(
-        err.contains("401") || err.to_lowercase().contains("auth"),
-        "{err}"
-    );
+    let (ok, _, err) = login_cli(&cli, &path, &["list", &by_digest], b"");
+    assert!(!ok && err.contains("401"), "{err}");
 
     // A wrong password: clear error, nothing stored.
-    let err = cli.fails(&["login", "-u", "wabbit", "-p", "wrong", &server]);
-    assert!(
-        err.contains("401")
-            || err.to_lowercase().contains("credential")
-            || err.to_lowercase().contains("auth"),
-        "{err}"
+    let (ok, out, err) = login_cli(
+        &cli,
+        &path,
+        &["login", "-u", "wabbit", "-p", "wrong", &server],
+        b"",
     );
-    let docker_config = cli.home.path().join("docker/config.json");
-    assert!(!docker_config.exists());
+    assert!(!ok, "{out}");
+    assert!(err.contains("401") && err.contains("Error: "), "{err}");
+    assert_eq!(helper.entries(), 0);
 
-    // Login stores the credentials (no helper configured: docker's
-    // config.json, with a warning), then sign/list/verify use them.
-    let (out, err) = cli.ok(&["login", "-u", "wabbit", "-p", "s3cret-pw", &server]);
+    // Login stores the credentials in the helper, and only there.
+    let (ok, out, err) = login_cli(
+        &cli,
+        &path,
+        &["login", "-u", "wabbit", "-p", "s3cret-pw", &server],
+        b"",
+    );
+    assert!(ok, "{err}");
     assert_eq!(out, "Login Succeeded\n");
-    assert!(err.contains("unencrypted"), "{err}");
-    let cfg: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&docker_config).expect("docker config"))
-            .expect("json");
-    assert!(cfg["auths"][server.as_str()]["auth"].is_string(), "{cfg}");
-    let (out, _) = cli.ok(&["sign", &by_digest]);
-    assert!(out.starts_with("Successfully signed"), "{out}");
-    let (out, _) = cli.ok(&["list", &by_digest]);
+    assert!(!err.contains("s3cret-pw"), "{err}");
+    let entry = helper.entry(&server).expect("stored in the helper");
+    let stored: serde_json::Value = serde_json::from_str(&entry).expect("helper JSON");
+    assert_eq!(stored["ServerURL"], server.as_str());
+    assert_eq!(stored["Username"], "wabbit");
+    assert_eq!(stored["Secret"], "s3cret-pw");
+    assert_eq!(
+        files_with_the_password(cli.home.path()),
+        Vec::<PathBuf>::new()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&notation_config).expect("config.json"),
+        format!(r#"{{"credsStore":"{}"}}"#, FileHelper::NAME)
+    );
+    assert!(!cli.home.path().join("docker/config.json").exists());
+
+    // sign and list use the stored credentials.
+    let (ok, out, err) = login_cli(&cli, &path, &["sign", &by_digest], b"");
+    assert!(ok && out.starts_with("Successfully signed"), "{out}{err}");
+    let (ok, out, err) = login_cli(&cli, &path, &["list", &by_digest], b"");
+    assert!(ok, "{err}");
     assert_eq!(out.lines().count(), 3, "{out}");
 
-    // Logout removes them again.
-    let (out, _) = cli.ok(&["logout", &server]);
+    // Logout erases them from the helper; the registry refuses again.
+    let (ok, out, err) = login_cli(&cli, &path, &["logout", &server], b"");
+    assert!(ok, "{err}");
     assert_eq!(out, "Logout Succeeded\n");
-    cli.fails(&["list", &by_digest]);
+    assert_eq!(helper.entry(&server), None);
+    let (ok, _, err) = login_cli(&cli, &path, &["list", &by_digest], b"");
+    assert!(!ok && err.contains("401"), "{err}");
+    // Logging out again is not an error.
+    let (ok, _, err) = login_cli(&cli, &path, &["logout", &server], b"");
+    assert!(ok, "{err}");
 
     // Explicit flags work without login.
-    let (out, _) = cli.ok(&["list", "-u", "wabbit", "-p", "s3cret-pw", &by_digest]);
+    let (ok, out, err) = login_cli(
+        &cli,
+        &path,
+        &["list", "-u", "wabbit", "-p", "s3cret-pw", &by_digest],
+        b"",
+    );
+    assert!(ok, "{err}");
     assert_eq!(out.lines().count(), 3, "{out}");
+}
+
+#[test]
+fn login_with_password_stdin() {
+    let (_registry, server, by_digest, cli) = auth_registry_and_cli();
+    let helper = FileHelper::new();
+    let path = path_with(&helper.bin());
+    // This time docker's config.json names the helper (notation's has none).
+    std::fs::create_dir_all(cli.home.path().join("docker")).expect("docker dir");
+    std::fs::write(
+        cli.home.path().join("docker/config.json"),
+        format!(r#"{{"credsStore":"{}"}}"#, FileHelper::NAME),
+    )
+    .expect("write docker config.json");
+
+    // One line is read; its line ending is not part of the password.
+    let (ok, out, err) = login_cli(
+        &cli,
+        &path,
+        &["login", "-u", "wabbit", "--password-stdin", &server],
+        b"s3cret-pw\r\n",
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "Login Succeeded\n");
+    let stored: serde_json::Value =
+        serde_json::from_str(&helper.entry(&server).expect("stored")).expect("helper JSON");
+    assert_eq!(stored["Secret"], "s3cret-pw");
+    assert_eq!(
+        files_with_the_password(cli.home.path()),
+        Vec::<PathBuf>::new()
+    );
+    let (ok, out, err) = login_cli(&cli, &path, &["list", &by_digest], b"");
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+
+    // A wrong password on stdin fails; an empty stdin is "no password";
+    // --password and --password-stdin together are refused.
+    let (ok, _, err) = login_cli(
+        &cli,
+        &path,
+        &["login", "-u", "wabbit", "--password-stdin", &server],
+        b"wrong\n",
+    );
+    assert!(!ok && err.contains("401"), "{err}");
+    let (ok, _, err) = login_cli(
+        &cli,
+        &path,
+        &["login", "-u", "wabbit", "--password-stdin", &server],
+        b"",
+    );
+    assert!(
+        !ok && err.to_lowercase().contains("missing credentials"),
+        "{err}"
+    );
+    let (ok, _, err) = login_cli(
+        &cli,
+        &path,
+        &[
+            "login",
+            "-u",
+            "wabbit",
+            "-p",
+            "x",
+            "--password-stdin",
+            &server,
+        ],
+        b"s3cret-pw\n",
+    );
+    assert!(!ok && err.contains("--password-stdin"), "{err}");
+    // The stored credentials are unchanged by the failed attempts.
+    let stored: serde_json::Value =
+        serde_json::from_str(&helper.entry(&server).expect("stored")).expect("helper JSON");
+    assert_eq!(stored["Secret"], "s3cret-pw");
+}
+
+#[test]
+fn login_without_a_credential_helper_is_refused() {
+    let (_registry, server, by_digest, cli) = auth_registry_and_cli();
+    // PATH holds no docker-credential-* program (not even a platform
+    // default one installed on this machine).
+    let empty = tempfile::tempdir().expect("temp dir");
+    let path = empty.path().as_os_str();
+    let (ok, out, err) = login_cli(
+        &cli,
+        path,
+        &["login", "-u", "wabbit", "-p", "s3cret-pw", &server],
+        b"",
+    );
+    assert!(!ok, "{out}");
+    assert!(out.is_empty(), "{out}");
+    for part in [
+        "cannot save the credentials",
+        "no credential helper",
+        "plain text",
+        "credsStore",
+        "--username",
+        "NOTATION_PASSWORD",
+    ] {
+        assert!(
+            err.to_lowercase().contains(&part.to_lowercase()),
+            "{part:?} missing from: {err}"
+        );
+    }
+    assert!(!err.contains("s3cret-pw"), "{err}");
+    assert_eq!(
+        files_with_the_password(cli.home.path()),
+        Vec::<PathBuf>::new()
+    );
+    assert!(!cli.home.path().join("docker").exists());
+    assert!(!cli.config().join("config.json").exists());
+
+    // Docker's config with only plain-text auths (written by docker): it
+    // still works for reading, but login refuses to add to it.
+    std::fs::create_dir_all(cli.home.path().join("docker")).expect("docker dir");
+    let docker_config = cli.home.path().join("docker/config.json");
+    let auths = format!(
+        r#"{{"auths":{{"{server}":{{"auth":"{}"}}}},"psFormat":"table"}}"#,
+        base64_encode(b"wabbit:s3cret-pw")
+    );
+    std::fs::write(&docker_config, &auths).expect("write docker config");
+    let (ok, out, err) = login_cli(
+        &cli,
+        path,
+        &["login", "-u", "wabbit", "-p", "s3cret-pw", &server],
+        b"",
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains(&docker_config.display().to_string()) && err.contains("plain text"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&docker_config).expect("read"),
+        auths
+    );
+    let (ok, out, err) = login_cli(&cli, path, &["list", &by_digest], b"");
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    // Logout removes the plain-text entry and keeps the rest of the file.
+    let (ok, _, err) = login_cli(&cli, path, &["logout", &server], b"");
+    assert!(ok, "{err}");
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&docker_config).expect("read")).expect("json");
+    assert_eq!(v["psFormat"], "table");
+    assert!(v["auths"].get(server.as_str()).is_none(), "{v}");
+    let (ok, _, err) = login_cli(&cli, path, &["list", &by_digest], b"");
+    assert!(!ok && err.contains("401"), "{err}");
+}
+
+fn base64_encode(data: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(data)
 }
 
 /// A self-signed P-256 code-signing certificate and its key in one PEM file

@@ -29,14 +29,18 @@ pub fn discover(
             "Warning: Always {what} the artifact using digest(@sha256:...) rather than a tag(:{tag}) because resolved digest may not point to the same signed artifact, as tags are mutable."
         );
     }
-    let mut signatures = opened.store.list_signatures(&subject)?;
-    if signatures.len() > max as usize {
+    // One more than `max`, so the store stops reading early yet "more
+    // than max" can still be told apart.
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    let mut signatures = opened
+        .store
+        .list_signatures(&subject, max.saturating_add(1))?;
+    if signatures.len() > max {
         eprintln!(
-            "Warning: {} has {} signatures; only the first {max} are examined (raise --max-signatures to examine more)",
+            "Warning: {} has more than {max} signatures; only the first {max} are examined (raise --max-signatures to examine more)",
             opened.digest_reference(&subject.digest),
-            signatures.len()
         );
-        signatures.truncate(max as usize);
+        signatures.truncate(max);
     }
     Ok((opened, subject, signatures))
 }

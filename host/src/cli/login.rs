@@ -1,44 +1,39 @@
-//! `notation login`: check credentials against a registry and store them
-//! (credential helper when configured, else docker's `config.json`).
+//! `notation login`: check credentials against a registry and save them in
+//! a docker credential helper (never in plain text).
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
 
 use notation_host::registry::credentials::{
-    self, docker_config_path, StoredIn, DEFAULT_HELPER_TIMEOUT,
+    self, docker_config_path, StoreError, DEFAULT_HELPER_TIMEOUT,
 };
 use notation_host::registry::{ClientOptions, CredentialResolver, Credentials, RegistryClient};
+use zeroize::Zeroizing;
 
 use super::args::LoginArgs;
 use super::Context;
 use crate::error::CliError;
 
+/// Longest line read from stdin for `--password-stdin` or the username
+/// prompt.
+const MAX_LINE: u64 = 64 * 1024;
+
 /// Logs in to `server`.
 pub fn run(ctx: &Context, args: LoginArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let username = args.registry.username.clone().filter(|u| !u.is_empty());
-    let password = if args.password_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(CliError::Terminal)?;
-        Some(line.trim_end_matches(['\r', '\n']).to_string())
-    } else {
-        args.registry.password.clone()
-    }
-    .filter(|p| !p.is_empty());
-    let creds = match (username, password) {
-        (Some(u), Some(p)) => Credentials::basic(u, p),
-        (None, Some(p)) => Credentials::identity_token(p),
-        _ => {
-            return Err(CliError::Other(
-                "missing credentials: give --username with --password or --password-stdin \
-                 (or set $NOTATION_USERNAME and $NOTATION_PASSWORD)"
-                    .into(),
-            ))
-        }
-    };
-    let settings = ctx.config.load_settings()?;
     let server = args.server.trim_end_matches('/').to_string();
+    // Find where the credentials will go before asking for a password or
+    // contacting the registry: without a credential helper there is
+    // nowhere to put them.
+    let notation_config = ctx.config.config_file();
+    let docker_config = docker_config_path();
+    let dest = credentials::destination(
+        Some(notation_config.as_path()),
+        docker_config.as_deref(),
+        &server,
+    )
+    .map_err(store_error)?;
+
+    let creds = read_credentials(&args)?;
+    let settings = ctx.config.load_settings()?;
     let options = ClientOptions {
         insecure: args.registry.insecure_registry || settings.is_insecure_registry(&server),
         ..ClientOptions::default()
@@ -52,24 +47,76 @@ pub fn run(ctx: &Context, args: LoginArgs, out: &mut dyn Write) -> Result<(), Cl
     // Any repository name works for GET /v2/.
     let client = RegistryClient::new(&server, "notation", options, Box::new(resolver))?;
     client.ping()?;
-    let docker_config = docker_config_path().ok_or_else(|| {
-        CliError::Other("cannot locate docker's config.json: set DOCKER_CONFIG or HOME".into())
-    })?;
-    let notation_config = ctx.config.config_file();
-    let stored = credentials::store(
-        Some(notation_config.as_path()),
-        &docker_config,
-        &server,
-        &creds,
-        DEFAULT_HELPER_TIMEOUT,
-    )?;
-    if let StoredIn::PlainTextFile(path) = stored {
-        eprintln!(
-            "Warning: the credentials are stored unencrypted in {}. Configure a credential helper (\"credsStore\" in that file or in {}) to store them securely.",
-            path.display(),
-            notation_config.display()
-        );
-    }
+    credentials::store_to(&dest, &server, &creds, DEFAULT_HELPER_TIMEOUT)?;
     writeln!(out, "Login Succeeded")?;
     Ok(())
+}
+
+/// The credentials from the flags or environment, `--password-stdin`, or
+/// (when stdin is a terminal) prompts.
+fn read_credentials(args: &LoginArgs) -> Result<Credentials, CliError> {
+    let mut username = args.registry.username.clone().filter(|u| !u.is_empty());
+    let password = if args.password_stdin {
+        Some(read_line(&mut std::io::stdin().lock())?)
+    } else if let Some(p) = args.registry.password.clone().filter(|p| !p.is_empty()) {
+        Some(Zeroizing::new(p))
+    } else if std::io::stdin().is_terminal() {
+        if username.is_none() {
+            eprint!("Username: ");
+            std::io::stderr().flush()?;
+            let name = read_line(&mut std::io::stdin().lock())?;
+            username = Some(name.trim().to_string()).filter(|u| !u.is_empty());
+        }
+        let prompt = if username.is_some() {
+            "Password: "
+        } else {
+            "Token: "
+        };
+        Some(Zeroizing::new(
+            rpassword::prompt_password(prompt).map_err(CliError::Terminal)?,
+        ))
+    } else {
+        None
+    }
+    .filter(|p| !p.is_empty());
+    match (username, password) {
+        (Some(u), Some(p)) => Ok(Credentials::basic(u, p.as_str())),
+        (None, Some(p)) => Ok(Credentials::identity_token(p.as_str())),
+        _ => Err(CliError::MissingLoginCredentials),
+    }
+}
+
+/// One line (at most [`MAX_LINE`] bytes), without its line ending.
+fn read_line(input: &mut dyn BufRead) -> Result<Zeroizing<String>, CliError> {
+    let mut line = Zeroizing::new(String::new());
+    input
+        .take(MAX_LINE)
+        .read_line(&mut line)
+        .map_err(CliError::Terminal)?;
+    let len = line.trim_end_matches('\n').trim_end_matches('\r').len();
+    line.truncate(len);
+    Ok(line)
+}
+
+/// Maps a store error to the CLI error.
+fn store_error(e: StoreError) -> CliError {
+    match e {
+        StoreError::Credential(c) => CliError::Credential(c),
+        other => CliError::CredentialStore(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_line_strips_one_line_ending() {
+        let mut input: &[u8] = b"s3cret \r\nsecond line\n";
+        assert_eq!(read_line(&mut input).unwrap().as_str(), "s3cret ");
+        let mut input: &[u8] = b"no-newline";
+        assert_eq!(read_line(&mut input).unwrap().as_str(), "no-newline");
+        let mut input: &[u8] = b"";
+        assert_eq!(read_line(&mut input).unwrap().as_str(), "");
+    }
 }

@@ -8,16 +8,16 @@ use super::args::LogoutArgs;
 use super::Context;
 use crate::error::CliError;
 
-/// Logs out of `server`.
+/// Logs out of `server`: its credential helper erases the credentials, and
+/// a plain-text `auths` entry for it (left by docker or an older tool) is
+/// removed from the config file in use.
 pub fn run(ctx: &Context, args: LogoutArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let docker_config = docker_config_path().ok_or_else(|| {
-        CliError::Other("cannot locate docker's config.json: set DOCKER_CONFIG or HOME".into())
-    })?;
     let notation_config = ctx.config.config_file();
+    let docker_config = docker_config_path();
     let server = args.server.trim_end_matches('/');
     credentials::erase(
         Some(notation_config.as_path()),
-        &docker_config,
+        docker_config.as_deref(),
         server,
         DEFAULT_HELPER_TIMEOUT,
     )?;

@@ -20,9 +20,9 @@ pub fn run(ctx: &Context, args: SignArgs, out: &mut dyn Write) -> Result<(), Cli
             Some("cose") => EnvelopeFormat::Cose,
             Some("jws") | None => EnvelopeFormat::Jws,
             Some(other) => {
-                return Err(CliError::Other(format!(
-                    "config.json sets an unknown \"signatureFormat\" {other:?}: use \"jws\" or \"cose\", or pass --signature-format"
-                )))
+                return Err(CliError::UnknownSignatureFormat {
+                    value: other.to_string(),
+                })
             }
         },
     };

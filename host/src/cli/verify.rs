@@ -226,10 +226,6 @@ fn status_text(s: &CheckStatus) -> (&'static str, Option<String>) {
         CheckStatus::Failed(f) => ("failed", Some(f.to_string())),
         CheckStatus::Logged(f) => ("failed (logged)", Some(f.to_string())),
         CheckStatus::Skipped => ("skipped", None),
-        CheckStatus::NotChecked(NotChecked::RevocationNotImplemented) => (
-            "not checked",
-            Some("revocation checking is not implemented".to_string()),
-        ),
         CheckStatus::NotChecked(NotChecked::NotApplicable) => ("not applicable", None),
         CheckStatus::NotEvaluated => ("not evaluated", None),
     }

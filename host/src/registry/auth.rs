@@ -129,25 +129,55 @@ pub fn repository_scope(repository: &str, push: bool) -> String {
     }
 }
 
+/// Check a Bearer challenge's `realm` before anything is sent to it: it
+/// must be an absolute `https://` URL, or `http://` when the registry
+/// itself is reached over plain HTTP (`registry_plain_http`). A plain-HTTP
+/// realm for an HTTPS registry would carry the Basic credentials or the
+/// refresh token in cleartext, so it is refused.
+pub fn check_realm(
+    realm: &str,
+    host: &str,
+    registry_plain_http: bool,
+) -> Result<(), RegistryError> {
+    let scheme = realm
+        .split_once("://")
+        .map(|(s, _)| s.to_ascii_lowercase())
+        .unwrap_or_default();
+    match scheme.as_str() {
+        "https" => Ok(()),
+        "http" if registry_plain_http => Ok(()),
+        "http" => Err(RegistryError::InsecureTokenRealm {
+            host: host.to_string(),
+            realm: realm.to_string(),
+        }),
+        _ => Err(RegistryError::TokenService {
+            host: host.to_string(),
+            realm: realm.to_string(),
+            detail: "the realm is not an http(s) URL".into(),
+        }),
+    }
+}
+
 /// Obtain a bearer token from `realm`. With an identity token the OAuth2
 /// `refresh_token` grant is POSTed; otherwise a GET is made with Basic
-/// credentials when there are any (anonymous otherwise).
+/// credentials when there are any (anonymous otherwise). The realm is
+/// checked with [`check_realm`] first (`registry_plain_http`: whether the
+/// registry itself is reached over plain HTTP).
 pub(crate) fn fetch_token(
     agent: &ureq::Agent,
     host: &str,
+    registry_plain_http: bool,
     realm: &str,
     service: Option<&str>,
     scopes: &[String],
     creds: Option<&Credentials>,
 ) -> Result<Zeroizing<String>, RegistryError> {
+    check_realm(realm, host, registry_plain_http)?;
     let fail = |detail: String| RegistryError::TokenService {
         host: host.to_string(),
         realm: realm.to_string(),
         detail,
     };
-    if !(realm.starts_with("https://") || realm.starts_with("http://")) {
-        return Err(fail("the realm is not an http(s) URL".into()));
-    }
     let result = match creds {
         Some(c) if c.is_identity_token() => {
             let mut form: Vec<(&str, &str)> = vec![
@@ -269,6 +299,29 @@ mod tests {
             r#"Basic error="insufficient_scope""#
         ));
         assert!(!is_insufficient_scope(""));
+    }
+
+    #[test]
+    fn realm_scheme_must_match_the_registry_transport() {
+        // HTTPS registry: only an https realm.
+        assert!(check_realm("https://auth.example.com/token", "r.example.com", false).is_ok());
+        assert!(check_realm("HTTPS://auth.example.com/token", "r.example.com", false).is_ok());
+        let err = check_realm("http://auth.example.com/token", "r.example.com", false).unwrap_err();
+        assert!(
+            matches!(err, RegistryError::InsecureTokenRealm { .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("cleartext"), "{err}");
+        let err = check_realm("HTTP://auth.example.com/token", "r.example.com", false).unwrap_err();
+        assert!(matches!(err, RegistryError::InsecureTokenRealm { .. }));
+        // Plain-HTTP registry: either.
+        assert!(check_realm("http://localhost:5001/token", "localhost:5000", true).is_ok());
+        assert!(check_realm("https://auth.example.com/token", "localhost:5000", true).is_ok());
+        // Not a URL at all.
+        for bad in ["/token", "ftp://x/t", "auth.example.com/token"] {
+            let err = check_realm(bad, "r", true).unwrap_err();
+            assert!(matches!(err, RegistryError::TokenService { .. }), "{bad}");
+        }
     }
 
     #[test]

@@ -5,6 +5,16 @@
 //! against its digest and size and capped; 401 challenges are answered
 //! once (Basic or Bearer) and the resulting `Authorization` header is
 //! reused for later requests.
+//!
+//! Credentials stay with the registry: an `Authorization` header is only
+//! ever attached to, and a challenge only ever answered for, a URL whose
+//! scheme, host and port equal the registry's ([`Origin`]). Requests to
+//! other origins (an upload `Location` on a storage backend, a redirect
+//! target) go out without credentials, and their 401s are errors. Redirects
+//! never carry the header (ureq's default). The one deliberate exception
+//! is the token service named by a Bearer challenge, which receives the
+//! Basic credentials; its realm must be `https://` unless the registry
+//! itself is plain HTTP.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -13,8 +23,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use notation_plugin_sdk::descriptor::Descriptor;
-use ureq::http::Response;
-use ureq::Body;
+use ureq::http::{Response, Uri};
+use ureq::{Body, ResponseExt};
 use zeroize::Zeroizing;
 
 use super::auth::{self, Challenge};
@@ -71,11 +81,49 @@ pub fn uses_plain_http(registry: &str, insecure: bool) -> bool {
     insecure || registry == "localhost" || registry.starts_with("localhost:")
 }
 
+/// The scheme, host and port of a URL: what must match the registry's
+/// before credentials go with a request. Scheme and host are lowercased;
+/// a missing port is the scheme's default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    /// The origin of an absolute `http`/`https` URL; `None` for anything
+    /// else (relative URLs, other schemes, unparsable text).
+    pub fn of(url: &str) -> Option<Origin> {
+        let uri: Uri = url.parse().ok()?;
+        let scheme = uri.scheme_str()?.to_ascii_lowercase();
+        let default_port = match scheme.as_str() {
+            "http" => 80,
+            "https" => 443,
+            _ => return None,
+        };
+        let host = uri.host().filter(|h| !h.is_empty())?.to_ascii_lowercase();
+        Some(Origin {
+            port: uri.port_u16().unwrap_or(default_port),
+            scheme,
+            host,
+        })
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+    }
+}
+
 /// A client for one repository of one registry.
 pub struct RegistryClient {
     registry: String,
     repository: String,
     base: String,
+    /// Origin of `base`: the only one credentials are sent to.
+    origin: Origin,
     plain_http: bool,
     agent: ureq::Agent,
     options: ClientOptions,
@@ -146,6 +194,11 @@ impl RegistryClient {
         let plain_http = uses_plain_http(registry, options.insecure);
         let scheme = if plain_http { "http" } else { "https" };
         let base = format!("{scheme}://{}", registry_host(registry));
+        let origin = Origin::of(&base).ok_or_else(|| {
+            RegistryError::Config(format!(
+                "registry {registry:?} does not form a valid URL ({base})"
+            ))
+        })?;
         let root_certs = match &options.ca_file {
             None => ureq::tls::RootCerts::PlatformVerifier,
             Some(path) => {
@@ -193,6 +246,7 @@ impl RegistryClient {
             registry: registry.to_string(),
             repository: repository.to_string(),
             base,
+            origin,
             plain_http,
             agent,
             options,
@@ -309,7 +363,17 @@ impl RegistryClient {
         result.map_err(|e| self.transport_error(url, e))
     }
 
-    /// Send a request, answering one 401 challenge.
+    /// Whether `url` has the registry's scheme, host and port, i.e.
+    /// whether credentials may go with it.
+    pub(crate) fn is_registry_origin(&self, url: &str) -> bool {
+        Origin::of(url).as_ref() == Some(&self.origin)
+    }
+
+    /// Send a request, answering one 401 challenge. Credentials (the
+    /// cached header or a fresh answer to a challenge) are only used when
+    /// `url`, and the URL that finally answered after redirects, are on the
+    /// registry's origin; a 401 from anywhere else is
+    /// [`RegistryError::ForeignChallenge`].
     pub(crate) fn send(
         &self,
         method: &'static str,
@@ -318,9 +382,12 @@ impl RegistryClient {
         body: Option<&[u8]>,
         push: bool,
     ) -> Result<Reply, RegistryError> {
-        let cached = {
+        let ours = self.is_registry_origin(url);
+        let cached = if ours {
             let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
             st.header.clone()
+        } else {
+            None
         };
         let resp = self.raw(
             method,
@@ -334,6 +401,14 @@ impl RegistryClient {
                 status: resp.status().as_u16(),
                 url: url.to_string(),
                 response: resp,
+            });
+        }
+        // Who asked: after redirects this may be another server.
+        let answered_by = resp.get_uri().to_string();
+        if !ours || !self.is_registry_origin(&answered_by) {
+            return Err(RegistryError::ForeignChallenge {
+                host: self.host(),
+                url: answered_by,
             });
         }
         let challenge_text = resp
@@ -373,6 +448,7 @@ impl RegistryClient {
                 let token = auth::fetch_token(
                     &self.agent,
                     &self.host(),
+                    self.plain_http,
                     &realm,
                     service.as_deref(),
                     &scopes,
@@ -390,6 +466,12 @@ impl RegistryClient {
         };
         let resp = self.raw(method, url, headers, body, Some(header.as_str()))?;
         let status = resp.status().as_u16();
+        if status == 401 && !self.is_registry_origin(&resp.get_uri().to_string()) {
+            return Err(RegistryError::ForeignChallenge {
+                host: self.host(),
+                url: resp.get_uri().to_string(),
+            });
+        }
         if status == 401 {
             let refused_scope = resp
                 .headers()
@@ -542,7 +624,9 @@ impl RegistryClient {
     }
 
     /// Upload a blob monolithically (POST, then PUT `?digest=`), unless it
-    /// already exists.
+    /// already exists. An absolute upload `Location` on another origin
+    /// (a storage backend, as the distribution spec allows) is followed
+    /// without credentials (see `send`).
     pub fn push_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError> {
         if self.blob_exists(digest)? {
             return Ok(());
@@ -754,8 +838,12 @@ impl ArtifactStore for RegistryClient {
         )
     }
 
-    fn list_signatures(&self, subject: &Descriptor) -> Result<Vec<Descriptor>, RegistryError> {
-        super::referrers::list_signatures(self, subject)
+    fn list_signatures(
+        &self,
+        subject: &Descriptor,
+        limit: usize,
+    ) -> Result<Vec<Descriptor>, RegistryError> {
+        super::referrers::list_signatures(self, subject, limit)
     }
 
     fn push_signature(

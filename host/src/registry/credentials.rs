@@ -1,20 +1,28 @@
 //! Registry credentials: where they come from and where `login` puts them.
 //!
-//! Lookup order for a registry (first hit wins):
-//! 1. explicit username/password (`--username`/`--password`, or
-//!    `NOTATION_USERNAME`/`NOTATION_PASSWORD`: see [`explicit_from_env`]);
-//! 2. notation's own `config.json`: `credHelpers[registry]`, then
-//!    `credsStore` (a `docker-credential-NAME` helper);
-//! 3. docker's `config.json` (`$DOCKER_CONFIG/config.json`, else
-//!    `~/.docker/config.json`): `credHelpers[registry]`, then
-//!    `credsStore`, then `auths[registry]` (`auth` = base64 `user:password`,
-//!    or `identitytoken`).
+//! Explicit credentials (`--username`/`--password`, or
+//! `NOTATION_USERNAME`/`NOTATION_PASSWORD`: see [`explicit_from_env`]) win.
+//! Otherwise one credential store is in effect, chosen as upstream notation
+//! chooses it:
+//! 1. notation's own `config.json`, if it configures authentication (a
+//!    `credsStore`, any `credHelpers`, or any `auths` entry);
+//! 2. else docker's `config.json` (`$DOCKER_CONFIG/config.json`, else
+//!    `~/.docker/config.json`), if it configures authentication;
+//! 3. else the platform's default helper when it is installed
+//!    ([`platform_default_helper`]; on Linux `docker-credential-pass` when
+//!    `pass` is installed, else `docker-credential-secretservice`);
+//! 4. else none: anonymous access.
 //!
-//! Storing ([`store`], for `notation login`) uses the first configured
-//! helper in the same order; with no helper configured, the credentials
-//! are written in plain text to docker's `config.json` `auths` (file mode
-//! 0600, written atomically, other fields preserved), and the caller is
-//! told so it can warn. [`erase`] undoes either.
+//! Within a config file, a registry's credentials are in the helper
+//! `docker-credential-NAME` named by `credHelpers[registry]`, else by
+//! `credsStore`, else in plain text in `auths[registry]` (`auth` = base64
+//! `user:password`, or `identitytoken`), which is read but never written.
+//!
+//! [`store`] (for `notation login`) only ever uses a credential helper:
+//! when the store in effect has none for the registry it fails with
+//! [`StoreError::NoCredentialHelper`] rather than writing the password in
+//! plain text. [`erase`] (for `notation logout`) asks the helper to erase
+//! and removes a plain-text `auths` entry left by docker or an older tool.
 //!
 //! Docker Hub (`docker.io`) is keyed as `https://index.docker.io/v1/`, as
 //! docker does.
@@ -194,32 +202,126 @@ impl CredentialResolver {
     }
 }
 
-impl CredentialSource for CredentialResolver {
-    fn get(&self, registry: &str) -> Result<Option<Credentials>, CredentialError> {
+impl CredentialResolver {
+    /// [`CredentialSource::get`] with the platform-default helper lookup
+    /// passed in (tests use a fixed answer instead of searching PATH).
+    fn get_with(
+        &self,
+        registry: &str,
+        default_helper: impl FnOnce() -> Option<String>,
+    ) -> Result<Option<Credentials>, CredentialError> {
         if let Some(c) = &self.explicit {
             return Ok(Some(c.clone()));
         }
         let server = server_address(registry);
-        for path in [&self.notation_config, &self.docker_config]
-            .into_iter()
-            .flatten()
-        {
-            let Some(cfg) = read_config(path)? else {
-                continue;
-            };
-            if let Some(helper) = helper_for(&cfg, registry) {
-                return helper_get(&helper, &server, self.helper_timeout);
-            }
+        let choice = choose_store(
+            self.notation_config.as_deref(),
+            self.docker_config.as_deref(),
+            default_helper,
+        )?;
+        match choice {
+            StoreChoice::Config { path, cfg } => match helper_for(&cfg, registry) {
+                Some(helper) => helper_get(&helper, &server, self.helper_timeout),
+                None => auths_entry(&cfg, registry, &path),
+            },
+            StoreChoice::Platform(helper) => helper_get(&helper, &server, self.helper_timeout),
+            StoreChoice::Nothing => Ok(None),
         }
-        if let Some(path) = &self.docker_config {
-            if let Some(cfg) = read_config(path)? {
-                return auths_entry(&cfg, registry, path);
-            }
-        }
-        Ok(None)
     }
 }
 
+impl CredentialSource for CredentialResolver {
+    fn get(&self, registry: &str) -> Result<Option<Credentials>, CredentialError> {
+        self.get_with(registry, platform_default_helper)
+    }
+}
+
+/// The credential store in effect, chosen as upstream notation does.
+#[derive(Debug)]
+enum StoreChoice {
+    /// The first config file (notation's, then docker's) that configures
+    /// authentication; it alone is used.
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// Its content.
+        cfg: Map<String, Value>,
+    },
+    /// No config file configures authentication; the platform's default
+    /// helper (`docker-credential-NAME`) is on PATH.
+    Platform(String),
+    /// Nothing configured and no default helper: no stored credentials.
+    Nothing,
+}
+
+/// Whether a config file configures authentication: a `credsStore`, any
+/// `credHelpers`, or any `auths` entry (docker's and oras-go's rule).
+fn is_auth_configured(cfg: &Map<String, Value>) -> bool {
+    matches!(cfg.get("credsStore"), Some(Value::String(s)) if !s.is_empty())
+        || matches!(cfg.get("credHelpers"), Some(Value::Object(m)) if !m.is_empty())
+        || matches!(cfg.get("auths"), Some(Value::Object(m)) if !m.is_empty())
+}
+
+/// Pick the store: notation's config if it configures authentication, else
+/// docker's if it does, else the platform's default helper if installed.
+fn choose_store(
+    notation_config: Option<&Path>,
+    docker_config: Option<&Path>,
+    default_helper: impl FnOnce() -> Option<String>,
+) -> Result<StoreChoice, CredentialError> {
+    for path in [notation_config, docker_config].into_iter().flatten() {
+        if let Some(cfg) = read_config(path)? {
+            if is_auth_configured(&cfg) {
+                return Ok(StoreChoice::Config {
+                    path: path.to_path_buf(),
+                    cfg,
+                });
+            }
+        }
+    }
+    Ok(default_helper().map_or(StoreChoice::Nothing, StoreChoice::Platform))
+}
+
+/// The platform's default credential helper, when its
+/// `docker-credential-NAME` program is on PATH: `osxkeychain` on macOS,
+/// `wincred` on Windows; on Linux `pass` when the `pass` program is
+/// installed, else `secretservice` (the rule of docker and oras-go).
+pub fn platform_default_helper() -> Option<String> {
+    default_helper_on(std::env::var_os("PATH").as_deref())
+}
+
+fn default_helper_on(path_var: Option<&std::ffi::OsStr>) -> Option<String> {
+    let on_path = |program: &str| {
+        let file = format!("{program}{}", std::env::consts::EXE_SUFFIX);
+        path_var
+            .is_some_and(|p| std::env::split_paths(p).any(|dir| is_executable(&dir.join(&file))))
+    };
+    let name = if cfg!(target_os = "macos") {
+        "osxkeychain"
+    } else if cfg!(windows) {
+        "wincred"
+    } else if cfg!(target_os = "linux") {
+        if on_path("pass") {
+            "pass"
+        } else {
+            "secretservice"
+        }
+    } else {
+        return None;
+    };
+    on_path(&format!("docker-credential-{name}")).then(|| name.to_string())
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
+}
 /// Read a JSON config file; `None` when it does not exist.
 fn read_config(path: &Path) -> Result<Option<Map<String, Value>>, CredentialError> {
     let bytes = match std::fs::read(path) {
@@ -423,20 +525,10 @@ fn helper_get(
     let program = format!("docker-credential-{helper}");
     let (ok, status, stdout) = run_helper(helper, "get", server.as_bytes(), timeout)?;
     if !ok {
-        let text = String::from_utf8_lossy(&stdout);
-        if text.contains("credentials not found") || status.contains("credentials not found") {
+        if is_not_found(&status, &stdout) {
             return Ok(None);
         }
-        let (status, message) = status
-            .split_once(": ")
-            .map_or((status.clone(), String::new()), |(a, b)| {
-                (a.to_string(), b.to_string())
-            });
-        return Err(CredentialError::HelperFailed {
-            program,
-            status,
-            message,
-        });
+        return Err(helper_failed(helper, &status));
     }
     #[derive(serde::Deserialize)]
     struct Answer {
@@ -461,127 +553,262 @@ fn helper_get(
     }
 }
 
-/// Where [`store`] put the credentials.
+/// Where [`store`] puts credentials: always a credential helper.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoredIn {
-    /// In the credential helper `docker-credential-NAME`.
-    Helper(String),
-    /// In plain text (base64) in this config file; warn the user.
-    PlainTextFile(PathBuf),
+    /// The helper named by `credHelpers` or `credsStore` in this config file.
+    ConfiguredHelper {
+        /// The helper name (`NAME` of `docker-credential-NAME`).
+        helper: String,
+        /// The config file that names it.
+        config: PathBuf,
+    },
+    /// The platform's default helper found on PATH (no config file
+    /// configures authentication); see [`platform_default_helper`].
+    PlatformHelper(String),
 }
 
-/// Store credentials for `registry` (for `notation login`). See the module
-/// docs for where they go.
-pub fn store(
+impl StoredIn {
+    /// The helper name (`NAME` of `docker-credential-NAME`).
+    pub fn helper(&self) -> &str {
+        match self {
+            StoredIn::ConfiguredHelper { helper, .. } | StoredIn::PlatformHelper(helper) => helper,
+        }
+    }
+}
+
+/// Why `notation login` cannot store credentials.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No credential helper applies to the registry; notation never
+    /// writes passwords in plain text.
+    #[error("{}", no_helper_message(.registry, .config_in_use.as_deref(), .notation_config.as_deref(), .docker_config.as_deref()))]
+    NoCredentialHelper {
+        /// The registry.
+        registry: String,
+        /// The config file in use when it configures authentication but
+        /// names no helper for this registry (it has only plain-text
+        /// `auths`, or helpers for other registries).
+        config_in_use: Option<PathBuf>,
+        /// Notation's config file, if known.
+        notation_config: Option<PathBuf>,
+        /// Docker's config file, if known.
+        docker_config: Option<PathBuf>,
+    },
+    /// Reading a config file or running the helper failed.
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
+}
+
+fn no_helper_message(
+    registry: &str,
+    config_in_use: Option<&Path>,
     notation_config: Option<&Path>,
-    docker_config: &Path,
+    docker_config: Option<&Path>,
+) -> String {
+    let why = match config_in_use {
+        Some(p) => format!(
+            "{} is the credential configuration in use and it names no credential helper \
+             (\"credsStore\" or \"credHelpers\") for {registry}",
+            p.display()
+        ),
+        None => format!(
+            "no credential helper is configured in notation's or docker's config.json and \
+             the platform's default helper ({PLATFORM_HELPERS}) is not on PATH"
+        ),
+    };
+    let name = |p: Option<&Path>, default: &str| {
+        p.map_or_else(|| default.to_string(), |p| p.display().to_string())
+    };
+    format!(
+        "cannot save the credentials for {registry}: {why}. Notation never writes passwords \
+         to a file in plain text. Install a docker credential helper (for example \
+         docker-credential-pass or docker-credential-secretservice) and name it with \
+         \"credsStore\": \"NAME\" (or \"credHelpers\": {{\"{registry}\": \"NAME\"}}) in {} or \
+         in {}; or skip login and pass --username and --password (or set NOTATION_USERNAME \
+         and NOTATION_PASSWORD) on each command",
+        name(notation_config, "notation's config.json"),
+        name(docker_config, "docker's config.json"),
+    )
+}
+
+#[cfg(target_os = "macos")]
+const PLATFORM_HELPERS: &str = "docker-credential-osxkeychain";
+#[cfg(windows)]
+const PLATFORM_HELPERS: &str = "docker-credential-wincred";
+#[cfg(not(any(target_os = "macos", windows)))]
+const PLATFORM_HELPERS: &str = "docker-credential-pass or docker-credential-secretservice";
+
+/// Where credentials for `registry` would be stored, without storing
+/// anything: the helper of the store in effect (see the module docs), or
+/// [`StoreError::NoCredentialHelper`]. `login` asks this before prompting
+/// for a password.
+pub fn destination(
+    notation_config: Option<&Path>,
+    docker_config: Option<&Path>,
+    registry: &str,
+) -> Result<StoredIn, StoreError> {
+    destination_with(
+        notation_config,
+        docker_config,
+        registry,
+        platform_default_helper,
+    )
+}
+
+fn destination_with(
+    notation_config: Option<&Path>,
+    docker_config: Option<&Path>,
+    registry: &str,
+    default_helper: impl FnOnce() -> Option<String>,
+) -> Result<StoredIn, StoreError> {
+    let no_helper = |config_in_use: Option<PathBuf>| StoreError::NoCredentialHelper {
+        registry: registry.to_string(),
+        config_in_use,
+        notation_config: notation_config.map(Path::to_path_buf),
+        docker_config: docker_config.map(Path::to_path_buf),
+    };
+    match choose_store(notation_config, docker_config, default_helper)? {
+        StoreChoice::Config { path, cfg } => match helper_for(&cfg, registry) {
+            Some(helper) => Ok(StoredIn::ConfiguredHelper {
+                helper,
+                config: path,
+            }),
+            None => Err(no_helper(Some(path))),
+        },
+        StoreChoice::Platform(helper) => Ok(StoredIn::PlatformHelper(helper)),
+        StoreChoice::Nothing => Err(no_helper(None)),
+    }
+}
+
+/// Store credentials for `registry` in the helper `dest` names
+/// (`docker-credential-NAME store`).
+pub fn store_to(
+    dest: &StoredIn,
     registry: &str,
     creds: &Credentials,
     timeout: Duration,
-) -> Result<StoredIn, CredentialError> {
+) -> Result<(), CredentialError> {
+    let helper = dest.helper();
     let server = server_address(registry);
-    for path in [notation_config, Some(docker_config)].into_iter().flatten() {
-        let Some(cfg) = read_config(path)? else {
-            continue;
-        };
-        if let Some(helper) = helper_for(&cfg, registry) {
-            let (user, secret) = if creds.is_identity_token() {
-                (TOKEN_USERNAME, creds.secret())
-            } else {
-                (creds.username(), creds.secret())
-            };
-            let input = Zeroizing::new(
-                serde_json::to_vec(&serde_json::json!({
-                    "ServerURL": server, "Username": user, "Secret": secret
-                }))
-                .unwrap_or_default(),
-            );
-            let (ok, status, _) = run_helper(&helper, "store", &input, timeout)?;
-            if !ok {
-                let (status, message) = status
-                    .split_once(": ")
-                    .map_or((status.clone(), String::new()), |(a, b)| {
-                        (a.to_string(), b.to_string())
-                    });
-                return Err(CredentialError::HelperFailed {
-                    program: format!("docker-credential-{helper}"),
-                    status,
-                    message,
-                });
-            }
-            return Ok(StoredIn::Helper(helper));
-        }
-    }
-    let mut cfg = read_config(docker_config)?.unwrap_or_default();
-    let auths = cfg
-        .entry("auths")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !auths.is_object() {
-        *auths = Value::Object(Map::new());
-    }
-    let entry = if creds.is_identity_token() {
-        serde_json::json!({ "identitytoken": creds.secret() })
+    let user = if creds.is_identity_token() {
+        TOKEN_USERNAME
     } else {
-        let raw = Zeroizing::new(format!("{}:{}", creds.username(), creds.secret()));
-        serde_json::json!({ "auth": base64::engine::general_purpose::STANDARD.encode(raw.as_bytes()) })
+        creds.username()
     };
-    if let Some(map) = auths.as_object_mut() {
-        // Drop other spellings of the same server so the new entry is the one read.
-        map.retain(|k, _| normalize_key(k) != normalize_key(&server));
-        map.insert(server, entry);
+    let input = Zeroizing::new(
+        serde_json::to_vec(&serde_json::json!({
+            "ServerURL": server, "Username": user, "Secret": creds.secret()
+        }))
+        .unwrap_or_default(),
+    );
+    let (ok, status, _) = run_helper(helper, "store", &input, timeout)?;
+    if ok {
+        Ok(())
+    } else {
+        Err(helper_failed(helper, &status))
     }
-    write_config(docker_config, &cfg)?;
-    Ok(StoredIn::PlainTextFile(docker_config.to_path_buf()))
 }
 
-/// Remove stored credentials for `registry` (for `notation logout`).
-/// Returns whether anything was removed from a config file (helpers are
-/// asked to erase and their "not found" is not an error).
+/// Store credentials for `registry` (for `notation login`): always in a
+/// credential helper, never in plain text. See the module docs.
+pub fn store(
+    notation_config: Option<&Path>,
+    docker_config: Option<&Path>,
+    registry: &str,
+    creds: &Credentials,
+    timeout: Duration,
+) -> Result<StoredIn, StoreError> {
+    let dest = destination(notation_config, docker_config, registry)?;
+    store_to(&dest, registry, creds, timeout)?;
+    Ok(dest)
+}
+
+/// What [`erase`] removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Erased {
+    /// The helper asked to erase the credentials, and whether it had any.
+    pub helper: Option<(String, bool)>,
+    /// The config file a plain-text `auths` entry was removed from.
+    pub plain_text: Option<PathBuf>,
+}
+
+/// Remove stored credentials for `registry` (for `notation logout`) from
+/// the store in effect: its helper is asked to erase them (its "not found"
+/// is not an error), and a plain-text `auths` entry for the registry in the
+/// config file in use (written by docker or an older tool) is removed too,
+/// keeping the file's other fields.
 pub fn erase(
     notation_config: Option<&Path>,
-    docker_config: &Path,
+    docker_config: Option<&Path>,
     registry: &str,
     timeout: Duration,
-) -> Result<bool, CredentialError> {
+) -> Result<Erased, CredentialError> {
+    erase_with(
+        notation_config,
+        docker_config,
+        registry,
+        timeout,
+        platform_default_helper,
+    )
+}
+
+fn erase_with(
+    notation_config: Option<&Path>,
+    docker_config: Option<&Path>,
+    registry: &str,
+    timeout: Duration,
+    default_helper: impl FnOnce() -> Option<String>,
+) -> Result<Erased, CredentialError> {
     let server = server_address(registry);
-    for path in [notation_config, Some(docker_config)].into_iter().flatten() {
-        let Some(cfg) = read_config(path)? else {
-            continue;
-        };
-        if let Some(helper) = helper_for(&cfg, registry) {
-            let (ok, status, stdout) = run_helper(&helper, "erase", server.as_bytes(), timeout)?;
-            let text = String::from_utf8_lossy(&stdout);
-            if !ok
-                && !text.contains("credentials not found")
-                && !status.contains("credentials not found")
-            {
-                let (status, message) = status
-                    .split_once(": ")
-                    .map_or((status.clone(), String::new()), |(a, b)| {
-                        (a.to_string(), b.to_string())
-                    });
-                return Err(CredentialError::HelperFailed {
-                    program: format!("docker-credential-{helper}"),
-                    status,
-                    message,
-                });
-            }
-            return Ok(ok);
+    let mut erased = Erased::default();
+    let (helper, config) = match choose_store(notation_config, docker_config, default_helper)? {
+        StoreChoice::Config { path, cfg } => (helper_for(&cfg, registry), Some((path, cfg))),
+        StoreChoice::Platform(helper) => (Some(helper), None),
+        StoreChoice::Nothing => (None, None),
+    };
+    if let Some(helper) = helper {
+        let (ok, status, stdout) = run_helper(&helper, "erase", server.as_bytes(), timeout)?;
+        if !ok && !is_not_found(&status, &stdout) {
+            return Err(helper_failed(&helper, &status));
+        }
+        erased.helper = Some((helper, ok));
+    }
+    if let Some((path, mut cfg)) = config {
+        let mut removed = false;
+        if let Some(Value::Object(auths)) = cfg.get_mut("auths") {
+            let before = auths.len();
+            auths.retain(|k, _| normalize_key(k) != normalize_key(&server));
+            removed = auths.len() != before;
+        }
+        if removed {
+            write_config(&path, &cfg)?;
+            erased.plain_text = Some(path);
         }
     }
-    let Some(mut cfg) = read_config(docker_config)? else {
-        return Ok(false);
-    };
-    let mut removed = false;
-    if let Some(Value::Object(auths)) = cfg.get_mut("auths") {
-        let before = auths.len();
-        auths.retain(|k, _| normalize_key(k) != normalize_key(&server));
-        removed = auths.len() != before;
+    Ok(erased)
+}
+
+/// Whether a failed helper call means "no credentials for that server".
+fn is_not_found(status: &str, stdout: &[u8]) -> bool {
+    status.contains("credentials not found")
+        || String::from_utf8_lossy(stdout).contains("credentials not found")
+}
+
+/// The error for a helper that exited unsuccessfully (`status` is
+/// "exit code N: first line of output").
+fn helper_failed(helper: &str, status: &str) -> CredentialError {
+    let (status, message) = status
+        .split_once(": ")
+        .map_or((status.to_string(), String::new()), |(a, b)| {
+            (a.to_string(), b.to_string())
+        });
+    CredentialError::HelperFailed {
+        program: format!("docker-credential-{helper}"),
+        status,
+        message,
     }
-    if removed {
-        write_config(docker_config, &cfg)?;
-    }
-    Ok(removed)
 }
 
 fn write_config(path: &Path, cfg: &Map<String, Value>) -> Result<(), CredentialError> {
@@ -600,6 +827,8 @@ fn write_config(path: &Path, cfg: &Map<String, Value>) -> Result<(), CredentialE
 mod tests {
     use super::*;
 
+    const T: Duration = Duration::from_secs(5);
+
     fn resolver(dir: &Path) -> CredentialResolver {
         CredentialResolver {
             explicit: None,
@@ -607,6 +836,34 @@ mod tests {
             docker_config: Some(dir.join("config.json")),
             helper_timeout: Duration::from_secs(10),
         }
+    }
+
+    fn no_default() -> Option<String> {
+        None
+    }
+
+    /// Notation's and docker's config files in a temp dir, with the given
+    /// contents (`None`: no file).
+    fn configs(
+        notation: Option<&str>,
+        docker: Option<&str>,
+    ) -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let n = dir.path().join("notation.json");
+        let d = dir.path().join("docker.json");
+        if let Some(text) = notation {
+            std::fs::write(&n, text).unwrap();
+        }
+        if let Some(text) = docker {
+            std::fs::write(&d, text).unwrap();
+        }
+        (dir, n, d)
+    }
+
+    fn dest(n: &Path, d: &Path, default: Option<&str>) -> Result<StoredIn, StoreError> {
+        destination_with(Some(n), Some(d), "localhost:5000", || {
+            default.map(str::to_string)
+        })
     }
 
     #[test]
@@ -642,9 +899,12 @@ mod tests {
     fn explicit_wins_and_missing_file_is_anonymous() {
         let dir = tempfile::tempdir().unwrap();
         let mut r = resolver(dir.path());
-        assert!(r.get("localhost:5000").unwrap().is_none());
+        assert!(r.get_with("localhost:5000", no_default).unwrap().is_none());
         r.explicit = Some(Credentials::basic("u", "p"));
-        assert_eq!(r.get("x").unwrap().unwrap().username(), "u");
+        assert_eq!(
+            r.get_with("x", no_default).unwrap().unwrap().username(),
+            "u"
+        );
     }
 
     #[test]
@@ -656,44 +916,188 @@ mod tests {
     }
 
     #[test]
-    fn store_and_erase_plaintext_preserve_other_fields() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config.json");
-        std::fs::write(
-            &path,
-            r#"{"psFormat":"table","auths":{"other:1":{"auth":"eDp5"}}}"#,
-        )
-        .unwrap();
-        let out = store(
+    fn store_selection_prefers_notation_config_then_docker_then_platform() {
+        // Notation's helper wins over docker's.
+        let (_t, n, d) = configs(
+            Some(r#"{"credsStore":"n1"}"#),
+            Some(r#"{"credsStore":"d1"}"#),
+        );
+        assert_eq!(
+            dest(&n, &d, Some("pass")).unwrap(),
+            StoredIn::ConfiguredHelper {
+                helper: "n1".into(),
+                config: n.clone()
+            }
+        );
+        // credHelpers for the registry beats credsStore in the same file.
+        let (_t, n, d) = configs(
+            Some(r#"{"credsStore":"n1","credHelpers":{"localhost:5000":"n2"}}"#),
             None,
-            &path,
+        );
+        assert_eq!(dest(&n, &d, None).unwrap().helper(), "n2");
+        // A notation config without authentication settings (or none at
+        // all) defers to docker's.
+        for notation in [None, Some("{}"), Some(r#"{"auths":{},"credHelpers":{}}"#)] {
+            let (_t, n, d) = configs(notation, Some(r#"{"credsStore":"d1"}"#));
+            assert_eq!(
+                dest(&n, &d, Some("pass")).unwrap(),
+                StoredIn::ConfiguredHelper {
+                    helper: "d1".into(),
+                    config: d.clone()
+                },
+                "{notation:?}"
+            );
+        }
+        // Neither configures authentication: the platform default helper.
+        let (_t, n, d) = configs(Some("{}"), Some(r#"{"psFormat":"table"}"#));
+        assert_eq!(
+            dest(&n, &d, Some("secretservice")).unwrap(),
+            StoredIn::PlatformHelper("secretservice".into())
+        );
+        // ... and without one: refused, naming both files.
+        let e = dest(&n, &d, None).unwrap_err();
+        let StoreError::NoCredentialHelper { config_in_use, .. } = &e else {
+            panic!("{e}")
+        };
+        assert_eq!(config_in_use, &None);
+        let msg = e.to_string();
+        for part in [
             "localhost:5000",
-            &Credentials::basic("a", "b"),
-            Duration::from_secs(5),
+            "plain text",
+            "credsStore",
+            "--username",
+            "NOTATION_PASSWORD",
+            n.to_str().unwrap(),
+            d.to_str().unwrap(),
+        ] {
+            assert!(msg.contains(part), "{part:?} missing from: {msg}");
+        }
+    }
+
+    #[test]
+    fn config_in_use_without_a_helper_for_the_registry_is_refused() {
+        // Helpers for other registries only: notation's config is still the
+        // one in effect, so docker's helper is not used (upstream's rule).
+        let (_t, n, d) = configs(
+            Some(r#"{"credHelpers":{"other.example":"x"}}"#),
+            Some(r#"{"credsStore":"d1"}"#),
+        );
+        let e = dest(&n, &d, Some("pass")).unwrap_err();
+        assert!(
+            matches!(&e, StoreError::NoCredentialHelper { config_in_use: Some(p), .. } if p == &n),
+            "{e}"
+        );
+        // Docker's config with plain-text auths only: it is in effect, so
+        // the platform helper is not used either, and nothing is written.
+        let auths = r#"{"auths":{"localhost:5000":{"auth":"YTpi"}},"psFormat":"table"}"#;
+        let (_t, n, d) = configs(None, Some(auths));
+        let e = dest(&n, &d, Some("pass")).unwrap_err();
+        assert!(
+            matches!(&e, StoreError::NoCredentialHelper { config_in_use: Some(p), .. } if p == &d),
+            "{e}"
+        );
+        let e = store(
+            Some(&n),
+            Some(&d),
+            "localhost:5000",
+            &Credentials::basic("a", "zz-pw-zz"),
+            T,
         )
-        .unwrap();
-        assert_eq!(out, StoredIn::PlainTextFile(path.clone()));
-        let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        .unwrap_err();
+        assert!(matches!(e, StoreError::NoCredentialHelper { .. }), "{e}");
+        assert!(!e.to_string().contains("zz-pw-zz"));
+        assert_eq!(std::fs::read_to_string(&d).unwrap(), auths);
+        assert!(!n.exists());
+    }
+
+    #[test]
+    fn reading_uses_the_same_store_choice() {
+        // Plain-text auths in notation's config are read; docker's are then
+        // not consulted.
+        let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let (_t, n, d) = configs(
+            Some(&format!(
+                r#"{{"auths":{{"localhost:5000":{{"auth":"{}"}}}}}}"#,
+                enc("n:pw")
+            )),
+            Some(&format!(
+                r#"{{"auths":{{"localhost:5000":{{"auth":"{}"}},"other:1":{{"auth":"{}"}}}}}}"#,
+                enc("d:pw"),
+                enc("o:pw")
+            )),
+        );
+        let r = CredentialResolver {
+            explicit: None,
+            notation_config: Some(n.clone()),
+            docker_config: Some(d.clone()),
+            helper_timeout: T,
+        };
+        assert_eq!(
+            r.get_with("localhost:5000", no_default)
+                .unwrap()
+                .unwrap()
+                .username(),
+            "n"
+        );
+        assert!(r.get_with("other:1", no_default).unwrap().is_none());
+        // Without notation's file, docker's auths are read.
+        std::fs::remove_file(&n).unwrap();
+        assert_eq!(
+            r.get_with("localhost:5000", no_default)
+                .unwrap()
+                .unwrap()
+                .username(),
+            "d"
+        );
+        // Nothing configured anywhere: the platform helper is asked (here a
+        // name that cannot be run, which proves it was chosen).
+        std::fs::write(&d, "{}").unwrap();
+        let e = r
+            .get_with("localhost:5000", || {
+                Some("definitely-not-installed-xyz".into())
+            })
+            .unwrap_err();
+        assert!(
+            matches!(e, CredentialError::HelperNotRunnable { .. }),
+            "{e}"
+        );
+        assert!(r.get_with("localhost:5000", no_default).unwrap().is_none());
+    }
+
+    #[test]
+    fn erase_removes_plain_text_auths_and_keeps_other_fields() {
+        let (_t, n, d) = configs(
+            None,
+            Some(
+                r#"{"psFormat":"table","auths":{"http://localhost:5000":{"auth":"YTpi"},"other:1":{"auth":"eDp5"}}}"#,
+            ),
+        );
+        let out = erase_with(Some(&n), Some(&d), "localhost:5000", T, no_default).unwrap();
+        assert_eq!(
+            out,
+            Erased {
+                helper: None,
+                plain_text: Some(d.clone())
+            }
+        );
+        let v: Value = serde_json::from_slice(&std::fs::read(&d).unwrap()).unwrap();
         assert_eq!(v["psFormat"], "table");
         assert_eq!(v["auths"]["other:1"]["auth"], "eDp5");
+        assert!(v["auths"].get("http://localhost:5000").is_none(), "{v}");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(
-                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                std::fs::metadata(&d).unwrap().permissions().mode() & 0o777,
                 0o600
             );
         }
-        let c = resolver(dir.path()).get("localhost:5000").unwrap().unwrap();
-        assert_eq!((c.username(), c.secret()), ("a", "b"));
-        assert!(erase(None, &path, "localhost:5000", Duration::from_secs(5)).unwrap());
-        assert!(resolver(dir.path())
-            .get("localhost:5000")
-            .unwrap()
-            .is_none());
-        assert!(!erase(None, &path, "localhost:5000", Duration::from_secs(5)).unwrap());
-        let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        assert_eq!(v["auths"]["other:1"]["auth"], "eDp5");
+        // Nothing left to remove: no change, no error.
+        let before = std::fs::read(&d).unwrap();
+        let out = erase_with(Some(&n), Some(&d), "localhost:5000", T, no_default).unwrap();
+        assert_eq!(out, Erased::default());
+        assert_eq!(std::fs::read(&d).unwrap(), before);
+        assert!(!n.exists());
     }
 
     #[test]
@@ -712,5 +1116,53 @@ mod tests {
         assert!(e
             .to_string()
             .contains("docker-credential-definitely-not-installed-xyz"));
+        let path = dir.path().join("config.json");
+        let e = store(
+            None,
+            Some(&path),
+            "localhost:5000",
+            &Credentials::basic("a", "b"),
+            T,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                StoreError::Credential(CredentialError::HelperNotRunnable { .. })
+            ),
+            "{e}"
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn platform_default_helper_follows_docker_rule_on_linux() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        let other = dir.path().join("other");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::create_dir_all(&other).unwrap();
+        let install = |d: &Path, name: &str, mode: u32| {
+            let p = d.join(name);
+            std::fs::write(&p, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        let path = std::env::join_paths([&other, &bin]).unwrap();
+        assert_eq!(default_helper_on(None), None);
+        assert_eq!(default_helper_on(Some(&path)), None);
+        // Not executable: not found.
+        install(&bin, "docker-credential-secretservice", 0o644);
+        assert_eq!(default_helper_on(Some(&path)), None);
+        install(&bin, "docker-credential-secretservice", 0o755);
+        assert_eq!(
+            default_helper_on(Some(&path)).as_deref(),
+            Some("secretservice")
+        );
+        // With `pass` installed the default is pass, which must exist too.
+        install(&other, "pass", 0o755);
+        assert_eq!(default_helper_on(Some(&path)), None);
+        install(&other, "docker-credential-pass", 0o755);
+        assert_eq!(default_helper_on(Some(&path)).as_deref(), Some("pass"));
     }
 }

@@ -81,6 +81,33 @@ pub enum RegistryError {
         /// What went wrong.
         detail: String,
     },
+    /// A request to a URL outside the registry (an upload `Location` on a
+    /// storage backend, or a redirect target) answered with an
+    /// authentication challenge. Credentials are only ever sent to the
+    /// registry itself, so it is not answered.
+    #[error("{url} is not on registry {host} but asked for credentials (HTTP 401); notation sends credentials only to the registry's own scheme, host and port, so the request was not retried; the registry is misconfigured or redirecting somewhere it should not")]
+    ForeignChallenge {
+        /// Registry host.
+        host: String,
+        /// The URL that answered 401.
+        url: String,
+    },
+    /// A referrers response linked its next page to another origin.
+    #[error("registry {host} linked the next page of its referrers list to {link}, which is on another scheme, host or port; a registry must paginate on itself, so the link was not followed (no request was sent there)")]
+    ForeignLink {
+        /// Registry host.
+        host: String,
+        /// The `Link` target as received.
+        link: String,
+    },
+    /// A token realm on plain HTTP for a registry reached over HTTPS.
+    #[error("registry {host} is reached over HTTPS but its token service {realm} uses plain HTTP, which would send credentials in cleartext; refusing to contact it; the registry's token realm must be an https:// URL")]
+    InsecureTokenRealm {
+        /// Registry host.
+        host: String,
+        /// The realm URL from the challenge.
+        realm: String,
+    },
     /// The 401 challenge could not be understood.
     #[error("registry {host} sent an authentication challenge this client does not support: {challenge:?}; only Basic and Bearer are supported")]
     UnsupportedChallenge {

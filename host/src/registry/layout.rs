@@ -8,7 +8,7 @@
 //! matching `subject`, plus the referrers tag-schema index
 //! (`org.opencontainers.image.ref.name` = `sha256-<hex>`) when present.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -241,16 +241,24 @@ impl ArtifactStore for OciLayout {
         self.read_blob(&desc.digest, Some(desc.size), limit, "blob")
     }
 
-    fn list_signatures(&self, subject: &Descriptor) -> Result<Vec<Descriptor>, RegistryError> {
+    fn list_signatures(
+        &self,
+        subject: &Descriptor,
+        limit: usize,
+    ) -> Result<Vec<Descriptor>, RegistryError> {
         let index = self.read_index()?;
         let tag = referrers_tag(&subject.digest)?;
         let mut out: Vec<Descriptor> = Vec::new();
-        let push = |d: Descriptor, out: &mut Vec<Descriptor>| {
-            if !out.iter().any(|o| o.digest == d.digest) {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut push = |d: Descriptor, out: &mut Vec<Descriptor>| {
+            if out.len() < limit && seen.insert(d.digest.clone()) {
                 out.push(d);
             }
         };
         for d in &index.manifests {
+            if out.len() >= limit {
+                break;
+            }
             if d.digest == subject.digest {
                 continue;
             }

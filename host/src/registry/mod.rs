@@ -14,9 +14,10 @@
 //!   - `fetch_manifest(&Descriptor)` / `fetch_blob(&Descriptor, limit)` →
 //!     bytes checked against digest and size (manifests capped at
 //!     [`oci::MAX_MANIFEST_SIZE`] = 4 MiB);
-//!   - `list_signatures(&subject)` → signature manifest descriptors
-//!     (Referrers API, else the referrers tag schema; both signature
-//!     manifest forms);
+//!   - `list_signatures(&subject, limit)` → at most `limit` signature
+//!     manifest descriptors (Referrers API, paging only while fewer are
+//!     found, else the referrers tag schema; both signature manifest
+//!     forms);
 //!   - `fetch_signature(&signature_manifest_descriptor)` → the parsed
 //!     signature manifest and the envelope bytes (capped at
 //!     [`oci::MAX_SIGNATURE_BLOB_SIZE`] = 32 MiB, as upstream);
@@ -35,6 +36,10 @@
 //! * [`layout`] holds [`OciLayout`]; [`referrers`] the Referrers API and
 //!   tag-schema logic (with [`referrers::referrers_tag`]).
 //! * [`error`] holds [`RegistryError`] and [`CredentialError`].
+//!
+//! Credentials go only to the registry's own scheme, host and port (and to
+//! the token service its challenge names, which must be HTTPS unless the
+//! registry is plain HTTP); see [`client`].
 //!
 //! Transport rules: HTTPS with the system roots (OpenSSL; `SSL_CERT_FILE`
 //! and `SSL_CERT_DIR` are honoured) unless the caller marks the registry
@@ -131,8 +136,18 @@ pub trait ArtifactStore {
 
     /// Descriptors of the Notary Project signature manifests whose subject
     /// is `subject` (both manifest forms), with `artifactType` and
-    /// annotations filled in where the store knows them.
-    fn list_signatures(&self, subject: &Descriptor) -> Result<Vec<Descriptor>, RegistryError>;
+    /// annotations filled in where the store knows them, de-duplicated by
+    /// digest, in store order.
+    ///
+    /// At most `limit` are returned and the store stops reading (no
+    /// further referrers page is fetched) once it has that many. A caller
+    /// enforcing a maximum `max` passes `max + 1` so that it can tell
+    /// "more than `max`" apart from "exactly `max`".
+    fn list_signatures(
+        &self,
+        subject: &Descriptor,
+        limit: usize,
+    ) -> Result<Vec<Descriptor>, RegistryError>;
 
     /// Store a signature envelope for `subject`: the envelope blob, the
     /// empty config and a signature manifest in the `artifactType` form

@@ -2,7 +2,7 @@
 //! pagination, falling back to the referrers tag schema (an OCI index
 //! tagged `<alg>-<hex>` listing the referrers of `<alg>:<hex>`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use notation_plugin_sdk::descriptor::Descriptor;
 
@@ -54,37 +54,83 @@ pub fn next_link(header: &str) -> Option<String> {
     None
 }
 
-fn absolute(client: &RegistryClient, link: &str) -> String {
-    if link.starts_with("http://") || link.starts_with("https://") {
+/// The URL of a next-page link, which must stay on the registry: a
+/// relative link is resolved against the registry, an absolute one must
+/// have the registry's scheme, host and port
+/// ([`RegistryError::ForeignLink`] otherwise; nothing is sent there).
+fn next_page_url(client: &RegistryClient, link: &str) -> Result<String, RegistryError> {
+    let has_scheme = link
+        .split_once(':')
+        .is_some_and(|(s, _)| !s.is_empty() && !s.contains('/') && !s.contains('?'));
+    let url = if has_scheme {
         link.to_string()
+    } else if link.starts_with("//") {
+        // Scheme-relative: names a host, which must be the registry.
+        let scheme = client.base().split_once("://").map_or("https", |(s, _)| s);
+        format!("{scheme}:{link}")
     } else if link.starts_with('/') {
         format!("{}{}", client.base(), link)
     } else {
         format!("{}/{}", client.base(), link)
+    };
+    if !client.is_registry_origin(&url) {
+        return Err(RegistryError::ForeignLink {
+            host: client.registry().to_string(),
+            link: link.to_string(),
+        });
     }
+    Ok(url)
 }
 
-fn keep_signatures(manifests: Vec<Descriptor>, out: &mut Vec<Descriptor>) {
-    for d in manifests {
-        if d.artifact_type.as_deref() == Some(ARTIFACT_TYPE_NOTARY_SIGNATURE)
-            && !out.iter().any(|o| o.digest == d.digest)
-        {
-            out.push(d);
+/// Signatures collected up to a limit, de-duplicated by digest.
+struct Collector {
+    out: Vec<Descriptor>,
+    seen: HashSet<String>,
+    limit: usize,
+}
+
+impl Collector {
+    fn new(limit: usize) -> Self {
+        Collector {
+            out: Vec::new(),
+            seen: HashSet::new(),
+            limit,
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.out.len() >= self.limit
+    }
+
+    /// Keep the Notary Project signatures among `manifests`, in order,
+    /// until the limit is reached.
+    fn keep(&mut self, manifests: Vec<Descriptor>) {
+        for d in manifests {
+            if self.full() {
+                return;
+            }
+            if d.artifact_type.as_deref() == Some(ARTIFACT_TYPE_NOTARY_SIGNATURE)
+                && self.seen.insert(d.digest.clone())
+            {
+                self.out.push(d);
+            }
         }
     }
 }
 
-/// Referrers through the API. `Ok(None)` when the registry lacks it.
+/// Referrers through the API, at most `limit`: no further page is read
+/// once that many are found. `Ok(None)` when the registry lacks the API.
 fn list_via_api(
     client: &RegistryClient,
     subject: &Descriptor,
+    limit: usize,
 ) -> Result<Option<Vec<Descriptor>>, RegistryError> {
     let mut url = client.url(&format!(
         "referrers/{}?artifactType={}",
         subject.digest,
         ARTIFACT_TYPE_NOTARY_SIGNATURE.replace('/', "%2F")
     ));
-    let mut out = Vec::new();
+    let mut found = Collector::new(limit);
     for page in 0..MAX_PAGES {
         let reply = client.send(
             "GET",
@@ -114,13 +160,16 @@ fn list_via_api(
             &reply_url,
         )?;
         let index: Index = oci::parse_json(&bytes, "referrers response", &reply_url)?;
-        keep_signatures(index.manifests, &mut out);
+        found.keep(index.manifests);
+        if found.full() {
+            return Ok(Some(found.out));
+        }
         match link.as_deref().and_then(next_link) {
-            Some(next) => url = absolute(client, &next),
-            None => return Ok(Some(out)),
+            Some(next) => url = next_page_url(client, &next)?,
+            None => return Ok(Some(found.out)),
         }
     }
-    Ok(Some(out))
+    Ok(Some(found.out))
 }
 
 /// The tag-schema index for `subject`: its descriptor and content, or
@@ -150,20 +199,24 @@ fn fetch_tag_index(
 pub(crate) fn list_signatures(
     client: &RegistryClient,
     subject: &Descriptor,
+    limit: usize,
 ) -> Result<Vec<Descriptor>, RegistryError> {
     oci::parse_digest(&subject.digest)?;
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
     if client.referrers_api_state() != Some(false) {
-        if let Some(list) = list_via_api(client, subject)? {
+        if let Some(list) = list_via_api(client, subject, limit)? {
             client.set_referrers_api_state(true);
             return Ok(list);
         }
         client.set_referrers_api_state(false);
     }
-    let mut out = Vec::new();
+    let mut found = Collector::new(limit);
     if let Some((_, index)) = fetch_tag_index(client, subject)? {
-        keep_signatures(index.manifests, &mut out);
+        found.keep(index.manifests);
     }
-    Ok(out)
+    Ok(found.out)
 }
 
 pub(crate) fn push_signature(
@@ -246,6 +299,75 @@ mod tests {
         assert_eq!(next_link(r#"<https://r/prev>; rel="prev""#), None);
         assert_eq!(next_link("garbage"), None);
         assert_eq!(next_link(""), None);
+    }
+
+    fn client(registry: &str, insecure: bool) -> RegistryClient {
+        let options = super::super::ClientOptions {
+            insecure,
+            ..Default::default()
+        };
+        RegistryClient::new(
+            registry,
+            "repo",
+            options,
+            Box::new(super::super::credentials::Anonymous),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn next_page_links_stay_on_the_registry() {
+        let c = client("localhost:5000", false);
+        let ok = |l: &str| next_page_url(&c, l).unwrap();
+        assert_eq!(
+            ok("/v2/repo/referrers/sha256:x?last=a"),
+            "http://localhost:5000/v2/repo/referrers/sha256:x?last=a"
+        );
+        assert_eq!(
+            ok("http://LOCALHOST:5000/v2/repo/referrers/sha256:x?n=1"),
+            "http://LOCALHOST:5000/v2/repo/referrers/sha256:x?n=1"
+        );
+        for foreign in [
+            "http://127.0.0.1:5000/v2/repo/referrers/sha256:x",
+            "http://localhost:5001/v2/repo/referrers/sha256:x",
+            "https://localhost:5000/v2/repo/referrers/sha256:x",
+            "http://localhost:5000@evil.example/v2/",
+            "//evil.example/v2/repo/referrers/sha256:x",
+            "ftp://localhost:5000/v2/",
+        ] {
+            let err = next_page_url(&c, foreign).unwrap_err();
+            assert!(
+                matches!(err, RegistryError::ForeignLink { .. }),
+                "{foreign}: {err}"
+            );
+            assert!(err.to_string().contains("paginate on itself"), "{err}");
+        }
+        // Default ports count as the same origin.
+        let tls = client("registry.example.com", false);
+        assert!(next_page_url(&tls, "https://registry.example.com:443/v2/x").is_ok());
+        assert!(next_page_url(&tls, "http://registry.example.com/v2/x").is_err());
+    }
+
+    #[test]
+    fn collector_dedupes_and_stops_at_the_limit() {
+        let sig = |n: u8| {
+            let mut d = Descriptor::new(
+                oci::MEDIA_TYPE_OCI_MANIFEST,
+                format!("sha256:{}", format!("{n:02x}").repeat(32)),
+                10,
+            );
+            d.artifact_type = Some(ARTIFACT_TYPE_NOTARY_SIGNATURE.into());
+            d
+        };
+        let mut other = sig(9);
+        other.artifact_type = Some("application/spdx+json".into());
+        let mut c = Collector::new(3);
+        c.keep(vec![sig(1), sig(1), other, sig(2)]);
+        assert!(!c.full());
+        c.keep(vec![sig(2), sig(3), sig(4)]);
+        assert!(c.full());
+        let digests: Vec<_> = c.out.iter().map(|d| d.digest.clone()).collect();
+        assert_eq!(digests, [sig(1).digest, sig(2).digest, sig(3).digest]);
     }
 
     #[test]

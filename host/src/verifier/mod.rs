@@ -36,8 +36,12 @@
 //!    and `verifyTimestamp` asks for it, a verified timestamp, which this
 //!    version cannot verify yet (so that case fails);
 //!    `notary.x509.signingAuthority`: authentic signing time within validity;
-//! 7. revocation (`revocation` action) through [`RevocationChecker`], or the
-//!    plugin with `SIGNATURE_VERIFIER.REVOCATION_CHECK`;
+//! 7. revocation (`revocation` action) through [`RevocationChecker`]
+//!    (default [`OnlineRevocationChecker`]: OCSP, falling back to CRLs; see
+//!    [`revocation`]), or the plugin with
+//!    `SIGNATURE_VERIFIER.REVOCATION_CHECK`. A revoked certificate and an
+//!    undeterminable status (endpoints present, no trusted answer) both
+//!    fail this check, enforced or logged per the action;
 //! 8. the plugin's `verify-signature` call and its response checks;
 //! 9. user metadata (always enforced unless `skip`).
 
@@ -72,7 +76,10 @@ pub use outcome::{
     SignatureOutcome,
 };
 pub use plugin::{ExternalPluginLoader, PluginCallError, PluginLoader, VerificationPlugin};
-pub use revocation::{NoRevocationCheck, RevocationChecker, RevocationStatus};
+pub use revocation::{
+    Method as RevocationMethod, OnlineRevocationChecker, RevocationChecker, RevocationProblem,
+    RevocationProblems, RevocationStatus,
+};
 
 /// One signature to verify.
 #[derive(Debug, Clone)]
@@ -187,7 +194,7 @@ impl Verifier {
             plugins: plugin_dir.map(|plugin_dir| {
                 Box::new(ExternalPluginLoader { plugin_dir }) as Box<dyn PluginLoader>
             }),
-            revocation: Box::new(NoRevocationCheck),
+            revocation: Box::new(OnlineRevocationChecker::default()),
             now: None,
         }
     }
@@ -327,10 +334,13 @@ impl Verifier {
             .certificate_chain
             .first()
             .map(|c| DistinguishedName::from_x509_name(c.subject_name()).to_string());
-        let plugin_name = env
-            .signed_attributes
-            .verification_plugin()
-            .map(str::to_string);
+        let plugin_name = match plugin_attributes(&env) {
+            Ok(name) => name,
+            Err(f) => {
+                step!(rec.record(Check::Integrity, always, Err(f)));
+                return;
+            }
+        };
         let unknown_critical: Vec<String> = env
             .signed_attributes
             .extended
@@ -368,11 +378,13 @@ impl Verifier {
 
         // 3. Authenticity.
         let scheme = env.signed_attributes.signing_scheme.clone();
-        step!(rec.record(
-            Check::Authenticity,
-            act(ValidationKind::Authenticity),
-            self.authenticity(st, &env, &scheme, out)
-        ));
+        // Trust-store certificates the built path relies on that are not in
+        // the envelope: their validity is checked with the envelope's chain.
+        let mut anchors_used: Vec<X509> = Vec::new();
+        let auth = self
+            .authenticity(st, &env, &scheme, out)
+            .map(|extra| anchors_used = extra);
+        step!(rec.record(Check::Authenticity, act(ValidationKind::Authenticity), auth));
 
         // 4. Trusted identity.
         if plugin_does(&Capability::SignatureVerifierTrustedIdentity) {
@@ -394,7 +406,21 @@ impl Verifier {
 
         // 6. Authentic timestamp.
         let ts_action = act(ValidationKind::AuthenticTimestamp);
-        let ts = authentic_timestamp(st, &env, &scheme, ts_action, now, &mut out.notes);
+        let validity_chain: Vec<X509> = env
+            .certificate_chain
+            .iter()
+            .chain(anchors_used.iter())
+            .cloned()
+            .collect();
+        let ts = authentic_timestamp(
+            st,
+            &env,
+            &validity_chain,
+            &scheme,
+            ts_action,
+            now,
+            &mut out.notes,
+        );
         step!(rec.record(Check::AuthenticTimestamp, ts_action, ts));
 
         // 7. Revocation.
@@ -411,21 +437,25 @@ impl Verifier {
                 .check(&env.certificate_chain, authentic_time)
             {
                 RevocationStatus::Good => step!(rec.record(Check::Revocation, rev_action, Ok(()))),
-                RevocationStatus::NotChecked => rec.set(
-                    Check::Revocation,
-                    CheckStatus::NotChecked(NotChecked::RevocationNotImplemented),
-                ),
-                RevocationStatus::Revoked { subject } => {
-                    step!(rec.record(
-                        Check::Revocation,
-                        rev_action,
-                        Err(Failure::Revoked { subject })
-                    ))
-                }
-                RevocationStatus::Unavailable { subject } => step!(rec.record(
+                RevocationStatus::Revoked {
+                    subject,
+                    method,
+                    url,
+                } => step!(rec.record(
                     Check::Revocation,
                     rev_action,
-                    Err(Failure::RevocationUnavailable { subject })
+                    Err(Failure::Revoked {
+                        subject,
+                        method,
+                        url
+                    })
+                )),
+                // Fail closed: an undeterminable status is a failure,
+                // enforced or logged per the policy's revocation action.
+                RevocationStatus::Unavailable { subject, problems } => step!(rec.record(
+                    Check::Revocation,
+                    rev_action,
+                    Err(Failure::RevocationUnavailable { subject, problems })
                 )),
             }
         }
@@ -644,7 +674,7 @@ impl Verifier {
         env: &SignatureEnvelope,
         scheme: &SigningScheme,
         out: &mut SignatureOutcome,
-    ) -> Result<(), Failure> {
+    ) -> Result<Vec<X509>, Failure> {
         let chain = &env.certificate_chain;
         envelope::cert::check_signing_chain(chain).map_err(Failure::CertificateRequirement)?;
         let store_type = match scheme {
@@ -686,7 +716,28 @@ impl Verifier {
             anchors.extend(store.certificates.into_iter().map(|c| c.certificate));
         }
         match chain::verify_to_anchors(chain, &anchors)? {
-            Ok(()) => Ok(()),
+            Ok(path) => {
+                // The path may end in a trust-store certificate that is not
+                // in the envelope (partial chains): hold it to the same CA
+                // and signing-time rules as the envelope's chain.
+                let extra = chain::anchors_outside_envelope(&path, chain)?;
+                for c in &extra {
+                    chain::check_issuer_rules(c).map_err(|rule| Failure::TrustAnchorNotCa {
+                        subject: DistinguishedName::from_x509_name(c.subject_name()).to_string(),
+                        rule,
+                    })?;
+                }
+                if *scheme == SigningScheme::X509 {
+                    let t = env.signed_attributes.signing_time;
+                    envelope::cert::check_valid_at(&extra, t).map_err(|source| {
+                        Failure::NotValidAtSigningTime {
+                            signing_time: t,
+                            source,
+                        }
+                    })?;
+                }
+                Ok(extra)
+            }
             Err(e) => Err(Failure::UntrustedChain {
                 stores: refs
                     .iter()
@@ -765,15 +816,17 @@ fn any_expired(chain: &[X509], now: OffsetDateTime) -> bool {
         .any(|c| envelope::cert::check_valid_at(std::slice::from_ref(c), now).is_err())
 }
 
+/// The authentic timestamp step. `chain` is the envelope's chain plus any
+/// trust-store certificate the built path relies on.
 fn authentic_timestamp(
     st: &PolicyStatement,
     env: &SignatureEnvelope,
+    chain: &[X509],
     scheme: &SigningScheme,
     action: Action,
     now: OffsetDateTime,
     notes: &mut Vec<Note>,
 ) -> Result<(), Failure> {
-    let chain = &env.certificate_chain;
     match scheme {
         SigningScheme::X509SigningAuthority => {
             let t = env.signed_attributes.signing_time;
@@ -814,6 +867,36 @@ fn authentic_timestamp(
                 .map_err(|source| Failure::CertificateNotValidNow { at: now, source })
         }
     }
+}
+
+/// The verification plugin named by the signature, if any. Either plugin
+/// attribute, when present, must be a single non-empty text value, and a
+/// minimum version without a plugin name is malformed: otherwise a signer's
+/// demand for a plugin could silently turn into "no plugin".
+fn plugin_attributes(env: &SignatureEnvelope) -> Result<Option<String>, Failure> {
+    let text = |attribute: &'static str| -> Result<Option<String>, Failure> {
+        let mut found = env
+            .signed_attributes
+            .extended
+            .iter()
+            .filter(|a| a.key == attribute);
+        let Some(first) = found.next() else {
+            return Ok(None);
+        };
+        if found.next().is_some() {
+            return Err(Failure::PluginAttributeMalformed { attribute });
+        }
+        match first.value.as_str() {
+            Some(v) if !v.trim().is_empty() => Ok(Some(v.to_string())),
+            _ => Err(Failure::PluginAttributeMalformed { attribute }),
+        }
+    };
+    let name = text(header_names::VERIFICATION_PLUGIN)?;
+    let min_version = text(header_names::VERIFICATION_PLUGIN_MIN_VERSION)?;
+    if name.is_none() && min_version.is_some() {
+        return Err(Failure::PluginMinVersionWithoutPlugin);
+    }
+    Ok(name)
 }
 
 fn user_metadata(input: &VerifyInput, payload: &envelope::Payload) -> Result<(), Failure> {

@@ -16,7 +16,9 @@ use notation_plugin_sdk::envelope::{EnvelopeError, Payload, SigningScheme};
 use notation_plugin_sdk::vocab::Capability;
 use time::OffsetDateTime;
 
+use super::chain::CaRule;
 use super::plugin::PluginCallError;
+use super::revocation::{Method as RevocationMethod, RevocationProblems};
 use crate::trustpolicy::{PolicyError, VerificationLevel};
 use crate::truststore::{StoreType, TrustStoreError};
 
@@ -140,6 +142,24 @@ pub enum Failure {
     /// A trust store could not be loaded.
     #[error("trust store error: {0}")]
     TrustStore(#[source] TrustStoreError),
+    /// A verification-plugin attribute is present but not a non-empty text value.
+    #[error("the signed attribute {attribute} must be a non-empty text value; the signature is malformed")]
+    PluginAttributeMalformed {
+        /// The attribute name.
+        attribute: &'static str,
+    },
+    /// `verificationPluginMinVersion` is present without `verificationPlugin`.
+    #[error("the signature requires a minimum verification plugin version but names no verification plugin; the signature is malformed")]
+    PluginMinVersionWithoutPlugin,
+    /// A trust-store certificate that the built path uses as an issuer does
+    /// not meet the CA rules.
+    #[error("trust store certificate {subject:?} is used as an issuer but does not meet the CA requirements: {}", rule.as_str())]
+    TrustAnchorNotCa {
+        /// Its subject.
+        subject: String,
+        /// The rule it breaks.
+        rule: CaRule,
+    },
     /// The chain does not lead to a trusted certificate.
     #[error("the certificate chain does not lead to a certificate in trust stores {stores}: {openssl_reason} (at chain depth {depth})")]
     UntrustedChain {
@@ -195,16 +215,23 @@ pub enum Failure {
         source: EnvelopeError,
     },
     /// A certificate is revoked.
-    #[error("certificate {subject:?} is revoked")]
+    #[error("certificate {subject:?} is revoked ({method} {url})")]
     Revoked {
         /// Its subject.
         subject: String,
+        /// What said so.
+        method: RevocationMethod,
+        /// Where the answer came from.
+        url: String,
     },
-    /// Revocation status could not be determined.
-    #[error("revocation status of certificate {subject:?} could not be determined")]
+    /// Revocation status could not be determined although the certificate
+    /// names revocation endpoints.
+    #[error("revocation status of certificate {subject:?} could not be determined: {problems}; check network access to the OCSP/CRL endpoints")]
     RevocationUnavailable {
         /// Its subject.
         subject: String,
+        /// What went wrong with each source tried.
+        problems: RevocationProblems,
     },
     /// The named verification plugin could not be used.
     #[error("verification plugin {plugin:?} is required by the signature but could not be used: {source}")]
@@ -301,9 +328,6 @@ pub enum Failure {
 /// Why a check was not (fully) performed although it was not skipped by policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotChecked {
-    /// Revocation checking (OCSP/CRL) is not implemented yet; the chain
-    /// names revocation endpoints that were not consulted.
-    RevocationNotImplemented,
     /// The plugin performs this check but was not asked (policy skips it).
     NotApplicable,
 }

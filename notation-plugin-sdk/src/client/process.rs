@@ -11,7 +11,7 @@
 //! [`is_credential_variable`]).
 
 use std::ffi::OsStr;
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
 use std::process::{Child, ExitStatus};
 use std::sync::mpsc;
@@ -75,11 +75,43 @@ fn spawn_reader(
     });
 }
 
-/// Kills the child (if still running) and reaps it.
+/// Kills the child (if still running) with every process it started in its
+/// process group, and reaps it.
 fn kill_and_reap(child: &mut Child) {
+    #[cfg(unix)]
+    {
+        // The child leads its own process group (see `invoke`), so a
+        // grandchild holding our pipes open dies with it. The group id is
+        // the child's pid; killpg fails only when the group is gone.
+        if let Ok(pgid) = libc::pid_t::try_from(child.id()) {
+            // SAFETY: killpg has no memory-safety preconditions.
+            unsafe {
+                libc::killpg(pgid, libc::SIGKILL);
+            }
+        }
+    }
     // kill fails only if the child already exited; wait then reaps it.
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Spawns `cmd`, retrying briefly while the executable is "busy"
+/// (`ETXTBSY`): a file just written (by `plugin install`, or a test) can
+/// still be open for writing in a child that another thread of this process
+/// forked before that child's exec closed it.
+fn spawn_retrying_busy(cmd: &mut std::process::Command) -> io::Result<Child> {
+    let mut pause = Duration::from_millis(5);
+    for _ in 0..8 {
+        match cmd.spawn() {
+            #[cfg(unix)]
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                thread::sleep(pause);
+                pause *= 2;
+            }
+            other => return other,
+        }
+    }
+    cmd.spawn()
 }
 
 /// Runs `path command` with `input` on stdin, under `timeout` and with each
@@ -113,7 +145,14 @@ pub(crate) fn invoke(
             cmd.env_remove(key);
         }
     }
-    let spawned = cmd.spawn();
+    #[cfg(unix)]
+    {
+        // A process group of its own, so a time-out kills what the plugin
+        // spawned too (see `kill_and_reap`).
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let spawned = spawn_retrying_busy(&mut cmd);
     // The Command holds our copies of the child's pipe ends; drop them so
     // the readers see end-of-file when the child closes its side.
     drop(cmd);

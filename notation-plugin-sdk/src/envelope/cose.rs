@@ -5,6 +5,8 @@
 //! decoding accepts any order and verifies over the received protected
 //! header bytes.
 
+use std::collections::HashSet;
+
 use coset::cbor::Value;
 use coset::iana::EnumI64;
 use coset::{
@@ -389,6 +391,18 @@ pub fn decode(bytes: &[u8]) -> Result<SignatureEnvelope, EnvelopeError> {
         }
     }
 
+    // Sets for the membership tests below, so that many header entries or
+    // `crit` entries cost linear, not quadratic, time.
+    let crit_set: HashSet<&str> = crit.iter().map(String::as_str).collect();
+    let present: HashSet<&str> = protected
+        .rest
+        .iter()
+        .filter_map(|(l, _)| match l {
+            Label::Text(t) => Some(t.as_str()),
+            Label::Int(_) => None,
+        })
+        .collect();
+
     let mut scheme = None;
     let mut signing_time = None;
     let mut authentic_signing_time = None;
@@ -410,7 +424,7 @@ pub fn decode(bytes: &[u8]) -> Result<SignatureEnvelope, EnvelopeError> {
             _ => extended.push(ExtendedAttribute {
                 key: key.clone(),
                 value: cbor_to_json(value),
-                critical: crit.iter().any(|c| c == key),
+                critical: crit_set.contains(key.as_str()),
             }),
         }
     }
@@ -424,15 +438,7 @@ pub fn decode(bytes: &[u8]) -> Result<SignatureEnvelope, EnvelopeError> {
         expiry,
         crit: &crit,
     };
-    let time = facts.check(
-        |name| {
-            protected
-                .rest
-                .iter()
-                .any(|(l, _)| matches!(l, Label::Text(t) if t == name))
-        },
-        |_| false,
-    )?;
+    let time = facts.check(|name| present.contains(name), |_| false)?;
 
     let mut chain = Vec::new();
     let mut signing_agent = None;

@@ -6,6 +6,8 @@
 //! what upstream notation-core-go produces. Decoding accepts any order and
 //! verifies over the received bytes.
 
+use std::collections::HashSet;
+
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use openssl::x509::X509;
@@ -206,8 +208,11 @@ impl<'de> Deserialize<'de> for StrictObject {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StrictObject, A::Error> {
                 let mut out: Vec<(String, serde_json::Value)> = Vec::new();
+                // A set, not a scan of `out`: a header with many members
+                // would otherwise cost quadratic time.
+                let mut seen = HashSet::new();
                 while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
-                    if out.iter().any(|(existing, _)| *existing == k) {
+                    if !seen.insert(k.clone()) {
                         return Err(serde::de::Error::custom(format!("duplicate header {k:?}")));
                     }
                     out.push((k, v));
@@ -302,6 +307,11 @@ pub fn decode(bytes: &[u8]) -> Result<SignatureEnvelope, EnvelopeError> {
         }
     };
 
+    // Sets for the membership tests below, so that many header members or
+    // `crit` entries cost linear, not quadratic, time.
+    let crit_set: HashSet<&str> = crit.iter().map(String::as_str).collect();
+    let present: HashSet<&str> = protected.iter().map(|(k, _)| k.as_str()).collect();
+
     let mut scheme = None;
     let mut signing_time = None;
     let mut authentic_signing_time = None;
@@ -319,7 +329,7 @@ pub fn decode(bytes: &[u8]) -> Result<SignatureEnvelope, EnvelopeError> {
             _ => extended.push(ExtendedAttribute {
                 key: key.clone(),
                 value: value.clone(),
-                critical: crit.iter().any(|c| c == key),
+                critical: crit_set.contains(key.as_str()),
             }),
         }
     }
@@ -334,7 +344,7 @@ pub fn decode(bytes: &[u8]) -> Result<SignatureEnvelope, EnvelopeError> {
         crit: &crit,
     };
     let time = facts.check(
-        |name| get(name).is_some(),
+        |name| present.contains(name),
         |name| REGISTERED.contains(&name),
     )?;
 

@@ -7,6 +7,7 @@
 //! |-------------|-------------------------------------------------------------|
 //! | `good`      | implements all five commands correctly (through the SDK)    |
 //! | `hang`      | writes its pid to `pid` next to the executable, sleeps forever |
+//! | `orphan`    | starts `sleep 1000` (pid in `grandchild-pid`) holding stdout, then `hang` |
 //! | `flood`     | writes 100 MiB to stdout, exits 0                           |
 //! | `chatty`    | `good`, but prints debug text to stdout (Rust and raw fd 1) |
 //! | `garbage`   | writes non-JSON to stderr, exits 1                          |
@@ -194,6 +195,14 @@ fn main() {
     let mode = name.strip_prefix("fault-").unwrap_or("good").to_owned();
     match mode.as_str() {
         "hang" => hang(),
+        "orphan" => {
+            // A grandchild that keeps our stdout open, then hang: the host
+            // must kill the whole process group, not just us.
+            if let Ok(child) = std::process::Command::new("sleep").arg("1000").spawn() {
+                let _ = std::fs::write(exe_dir().join("grandchild-pid"), child.id().to_string());
+            }
+            hang()
+        }
         "flood" => {
             let chunk = vec![b'x'; 1024 * 1024];
             let mut out = std::io::stdout().lock();

@@ -13,9 +13,7 @@ use crate::error::CliError;
 pub fn run(ctx: &Context, args: KeyAddArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let config = parse_key_values("plugin-config", &args.plugin_config)?;
     if args.id.is_empty() {
-        return Err(CliError::Other(
-            "missing key id: --id must name the key inside the plugin".into(),
-        ));
+        return Err(CliError::MissingKeyId);
     }
     plugin::ensure_installed(ctx, &args.plugin)?;
     let path = ctx.config.signing_keys_file();

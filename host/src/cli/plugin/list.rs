@@ -10,8 +10,7 @@ use crate::error::CliError;
 
 /// Lists every plugin directory with its metadata, or why it is unusable.
 pub fn run(ctx: &Context, out: &mut dyn Write) -> Result<(), CliError> {
-    let candidates = discovery::list(&ctx.config.plugins_dir())
-        .map_err(|e| CliError::Other(format!("cannot list plugins: {e}")))?;
+    let candidates = discovery::list(&ctx.config.plugins_dir()).map_err(CliError::PluginList)?;
     let mut table = Table::new(&["NAME", "DESCRIPTION", "VERSION", "CAPABILITIES", "ERROR"]);
     for c in candidates {
         match c.plugin {

@@ -26,10 +26,8 @@ pub fn run(ctx: &Context, cmd: PluginCommand, out: &mut dyn Write) -> Result<(),
 pub fn ensure_installed(ctx: &Context, name: &str) -> Result<(), CliError> {
     discovery::locate(&ctx.config.plugins_dir(), name)
         .map(|_| ())
-        .map_err(|e| {
-            CliError::Other(format!(
-                "plugin {name:?} is not installed or not usable: {e}. \
-                 To view a list of installed plugins, use `notation plugin list`"
-            ))
+        .map_err(|source| CliError::PluginNotInstalled {
+            name: name.to_string(),
+            source,
         })
 }

@@ -37,8 +37,10 @@ pub fn run(ctx: &Context, args: PolicyInitArgs, out: &mut dyn Write) -> Result<(
         }]),
     };
     doc.validate()?;
-    let mut bytes = serde_json::to_vec_pretty(&doc)
-        .map_err(|e| CliError::Other(format!("cannot encode the trust policy: {e}")))?;
+    let mut bytes = serde_json::to_vec_pretty(&doc).map_err(|source| CliError::Encode {
+        what: "trust policy",
+        source,
+    })?;
     bytes.push(b'\n');
     if !super::may_overwrite(ctx, args.force)? {
         return Ok(());

@@ -1,0 +1,356 @@
+//! Certificate revocation checking, as in the trust policy specification's
+//! "Certificate Revocation Evaluation".
+//!
+//! [`OnlineRevocationChecker`] (the verifier's default) walks the signing
+//! chain from the certificate below the root down to the leaf; the root has
+//! no issuer to vouch for it and is trusted through the trust store. For
+//! each certificate:
+//! * no OCSP URL (AIA) and no CRL distribution point: not revocable, good;
+//! * OCSP URLs first, tried in order until one answers HTTP 200
+//!   ([`ocsp`]): `good` → good, `revoked` → revoked; `unknown`, an
+//!   untrusted, stale or malformed response, or no answer → fall back to
+//!   the CRL distribution points, if any;
+//! * CRL URLs in order until one answers HTTP 200 ([`crl`]);
+//! * every source failed → unavailable, with the reason of each attempt.
+//!
+//! The chain is revoked if any certificate is revoked; otherwise
+//! unavailable if any certificate's status could not be determined.
+//! Limits (see [`fetch`]): OCSP 2 s and 1 MiB per URL, CRL 5 s and 16 MiB
+//! per URL (the spec's default time-outs); `http://` and `https://` only.
+//! Freshness is judged against the system clock with 5 minutes of leeway.
+
+pub mod crl;
+mod der;
+pub mod fetch;
+pub mod ocsp;
+
+use std::fmt;
+use std::time::Duration;
+
+use openssl::x509::{X509Ref, X509};
+use time::OffsetDateTime;
+
+use self::crl::{CrlError, CrlVerdict};
+use self::fetch::FetchLimits;
+use self::ocsp::{CertStatus, OcspError};
+
+/// How a revocation was established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// An OCSP response.
+    Ocsp,
+    /// A CRL.
+    Crl,
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Method::Ocsp => "OCSP",
+            Method::Crl => "CRL",
+        })
+    }
+}
+
+/// Why one revocation source gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RevocationProblem {
+    /// An OCSP URL gave no trusted answer.
+    #[error("OCSP {url}: {error}")]
+    Ocsp {
+        /// The responder URL.
+        url: String,
+        /// Why.
+        #[source]
+        error: OcspError,
+    },
+    /// The OCSP responder does not know the certificate.
+    #[error("OCSP {url}: the responder reports the certificate status as unknown")]
+    OcspUnknown {
+        /// The responder URL.
+        url: String,
+    },
+    /// A delegated OCSP responder certificate (without
+    /// `id-pkix-ocsp-nocheck`) is revoked or its status is unknown.
+    #[error("OCSP {url}: the responder certificate {responder:?} is revoked or its revocation status is unavailable")]
+    OcspResponderNotVerified {
+        /// The responder URL.
+        url: String,
+        /// The responder certificate's subject.
+        responder: String,
+    },
+    /// A CRL URL gave no trusted answer.
+    #[error("CRL {url}: {error}")]
+    Crl {
+        /// The distribution point URL.
+        url: String,
+        /// Why.
+        #[source]
+        error: CrlError,
+    },
+    /// The certificate names revocation endpoints, but none is a URL.
+    #[error("the certificate's revocation endpoints hold no OCSP or CRL URL")]
+    NoUrl,
+}
+
+/// The reasons revocation status is unavailable, displayed as one line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RevocationProblems(pub Vec<RevocationProblem>);
+
+impl fmt::Display for RevocationProblems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Revocation status of a certificate chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevocationStatus {
+    /// No certificate is revoked (or none can be: no revocation endpoints).
+    Good,
+    /// A certificate is revoked.
+    Revoked {
+        /// Its subject.
+        subject: String,
+        /// What said so.
+        method: Method,
+        /// Where the answer came from.
+        url: String,
+    },
+    /// A certificate has revocation endpoints but none gave a trusted answer.
+    Unavailable {
+        /// Its subject.
+        subject: String,
+        /// What went wrong with each source tried.
+        problems: RevocationProblems,
+    },
+}
+
+/// Checks the revocation status of a signing chain (leaf first).
+pub trait RevocationChecker: Send + Sync {
+    /// `signing_time` is the authentic signing time when there is one.
+    fn check(&self, chain: &[X509], signing_time: Option<OffsetDateTime>) -> RevocationStatus;
+}
+
+/// Whether `issuer`'s subject is `cert`'s issuer and `issuer`'s key signed `cert`.
+pub(crate) fn is_issued_by(cert: &X509Ref, issuer: &X509Ref) -> bool {
+    matches!(
+        cert.issuer_name().try_cmp(issuer.subject_name()),
+        Ok(std::cmp::Ordering::Equal)
+    ) && issuer
+        .public_key()
+        .and_then(|k| cert.verify(&k))
+        .unwrap_or(false)
+}
+
+fn subject(cert: &X509Ref) -> String {
+    crate::trustpolicy::dn::DistinguishedName::from_x509_name(cert.subject_name()).to_string()
+}
+
+/// The OCSP responder URLs of `cert` (authority information access).
+pub fn ocsp_urls(cert: &X509Ref) -> Vec<String> {
+    cert.ocsp_responders()
+        .map(|s| s.iter().map(|u| u.to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// The CRL distribution point URIs of `cert` (full names only).
+pub fn crl_urls(cert: &X509Ref) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(points) = cert.crl_distribution_points() {
+        for p in &points {
+            let Some(names) = p.distpoint().and_then(|d| d.fullname()) else {
+                continue;
+            };
+            out.extend(names.iter().filter_map(|n| n.uri()).map(str::to_string));
+        }
+    }
+    out
+}
+
+/// Whether `cert` names any OCSP responder or CRL distribution point.
+pub fn has_revocation_info(cert: &X509Ref) -> bool {
+    !ocsp_urls(cert).is_empty() || cert.crl_distribution_points().is_some()
+}
+
+/// Result for one certificate.
+enum CertResult {
+    Good,
+    Revoked { method: Method, url: String },
+    Unavailable(Vec<RevocationProblem>),
+}
+
+/// OCSP with CRL fallback over HTTP; the default checker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnlineRevocationChecker {
+    /// Limits for each OCSP request.
+    pub ocsp: FetchLimits,
+    /// Limits for each CRL download.
+    pub crl: FetchLimits,
+}
+
+impl Default for OnlineRevocationChecker {
+    fn default() -> Self {
+        OnlineRevocationChecker {
+            ocsp: FetchLimits {
+                timeout: Duration::from_secs(2),
+                max_bytes: 1024 * 1024,
+                max_redirects: 0,
+            },
+            crl: FetchLimits {
+                timeout: Duration::from_secs(5),
+                max_bytes: 16 * 1024 * 1024,
+                max_redirects: 3,
+            },
+        }
+    }
+}
+
+impl OnlineRevocationChecker {
+    fn check_cert(
+        &self,
+        cert: &X509Ref,
+        issuer: &X509,
+        signing_time: Option<OffsetDateTime>,
+    ) -> CertResult {
+        let ocsp = ocsp_urls(cert);
+        let crls = crl_urls(cert);
+        if ocsp.is_empty() && cert.crl_distribution_points().is_none() {
+            return CertResult::Good;
+        }
+        if ocsp.is_empty() && crls.is_empty() {
+            return CertResult::Unavailable(vec![RevocationProblem::NoUrl]);
+        }
+        let mut problems = Vec::new();
+        for url in &ocsp {
+            match ocsp::query(cert, issuer, url, &self.ocsp) {
+                Ok(answer) => {
+                    let unverified = answer
+                        .responders_to_check
+                        .iter()
+                        .find(|r| !matches!(self.crl_only(r, issuer), CertResult::Good));
+                    if let Some(r) = unverified {
+                        problems.push(RevocationProblem::OcspResponderNotVerified {
+                            url: url.clone(),
+                            responder: subject(r),
+                        });
+                        break;
+                    }
+                    match answer.status {
+                        CertStatus::Good => return CertResult::Good,
+                        CertStatus::Revoked => {
+                            return CertResult::Revoked {
+                                method: Method::Ocsp,
+                                url: url.clone(),
+                            }
+                        }
+                        CertStatus::Unknown => {
+                            problems.push(RevocationProblem::OcspUnknown { url: url.clone() });
+                            break;
+                        }
+                    }
+                }
+                Err(error) => {
+                    // Try the next responder only when this one did not
+                    // answer with HTTP 200.
+                    let answered = !matches!(error, OcspError::Fetch(_) | OcspError::Request);
+                    problems.push(RevocationProblem::Ocsp {
+                        url: url.clone(),
+                        error,
+                    });
+                    if answered {
+                        break;
+                    }
+                }
+            }
+        }
+        match self.crl_urls_check(cert, issuer, &crls, signing_time, &mut problems) {
+            Some(r) => r,
+            None => CertResult::Unavailable(problems),
+        }
+    }
+
+    /// CRL-only status (for delegated OCSP responder certificates).
+    fn crl_only(&self, cert: &X509Ref, issuer: &X509) -> CertResult {
+        if cert.crl_distribution_points().is_none() {
+            return CertResult::Good;
+        }
+        let urls = crl_urls(cert);
+        if urls.is_empty() {
+            return CertResult::Unavailable(vec![RevocationProblem::NoUrl]);
+        }
+        let mut problems = Vec::new();
+        match self.crl_urls_check(cert, issuer, &urls, None, &mut problems) {
+            Some(r) => r,
+            None => CertResult::Unavailable(problems),
+        }
+    }
+
+    fn crl_urls_check(
+        &self,
+        cert: &X509Ref,
+        issuer: &X509,
+        urls: &[String],
+        signing_time: Option<OffsetDateTime>,
+        problems: &mut Vec<RevocationProblem>,
+    ) -> Option<CertResult> {
+        let now = OffsetDateTime::now_utc();
+        for url in urls {
+            match crl::query(cert, issuer, url, &self.crl, signing_time, now) {
+                Ok(CrlVerdict::Good) => return Some(CertResult::Good),
+                Ok(CrlVerdict::Revoked) => {
+                    return Some(CertResult::Revoked {
+                        method: Method::Crl,
+                        url: url.clone(),
+                    })
+                }
+                Err(error) => {
+                    let answered = !matches!(error, CrlError::Fetch(_));
+                    problems.push(RevocationProblem::Crl {
+                        url: url.clone(),
+                        error,
+                    });
+                    if answered {
+                        break;
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+impl RevocationChecker for OnlineRevocationChecker {
+    fn check(&self, chain: &[X509], signing_time: Option<OffsetDateTime>) -> RevocationStatus {
+        let mut unavailable = None;
+        // Root to leaf; the last certificate (the root) is not checked.
+        for i in (0..chain.len().saturating_sub(1)).rev() {
+            let (cert, issuer) = (&chain[i], &chain[i + 1]);
+            match self.check_cert(cert, issuer, signing_time) {
+                CertResult::Good => {}
+                CertResult::Revoked { method, url } => {
+                    return RevocationStatus::Revoked {
+                        subject: subject(cert),
+                        method,
+                        url,
+                    }
+                }
+                CertResult::Unavailable(problems) => {
+                    if unavailable.is_none() {
+                        unavailable = Some(RevocationStatus::Unavailable {
+                            subject: subject(cert),
+                            problems: RevocationProblems(problems),
+                        });
+                    }
+                }
+            }
+        }
+        unavailable.unwrap_or(RevocationStatus::Good)
+    }
+}

@@ -1,0 +1,614 @@
+//! Revocation checking against real responders: `openssl ocsp` as the OCSP
+//! responder (a spawned process) and a small in-test HTTP server for CRLs,
+//! for a test CA whose leaf names them at 127.0.0.1.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration as StdDuration, Instant};
+
+use notation_host::trustpolicy::TrustPolicy;
+use notation_host::truststore::TrustStore;
+use notation_host::verifier::revocation::{crl::CrlError, ocsp::OcspError};
+use notation_host::verifier::{
+    Check, CheckStatus, Failure, OnlineRevocationChecker, RevocationChecker, RevocationMethod,
+    RevocationProblem, RevocationStatus, SignatureOutcome, Verifier, VerifyInput,
+};
+use notation_plugin_sdk::descriptor::Descriptor;
+use notation_plugin_sdk::envelope::{
+    self, EnvelopeFormat, LocalSigner, Payload, SignRequest, SigningScheme,
+};
+use openssl::asn1::{Asn1Integer, Asn1Object, Asn1OctetString, Asn1Time};
+use openssl::bn::BigNum;
+use openssl::ec::{EcGroup, EcKey};
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::pkey::{PKey, Private};
+use openssl::x509::extension::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
+use openssl::x509::{X509CrlBuilder, X509Extension, X509Name, X509RevokedBuilder, X509};
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+
+const DIGEST: &str = "sha256:73c803930ea3ba1e54bc25c2bdc53edd0284c62ed651fe7b00369da519a3c333";
+const REPO: &str = "registry.example.com/app";
+
+fn key() -> PKey<Private> {
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+    PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap()
+}
+
+fn name(cn: &str) -> X509Name {
+    let mut n = X509Name::builder().unwrap();
+    n.append_entry_by_text("O", "Revocation Test").unwrap();
+    n.append_entry_by_text("CN", cn).unwrap();
+    n.build()
+}
+
+/// Revocation endpoints to put in a certificate.
+#[derive(Default, Clone)]
+struct Endpoints {
+    ocsp: Option<String>,
+    crl: Option<String>,
+}
+
+/// A CA certificate (self-signed when `issuer` is `None`) or a code-signing leaf.
+fn cert(
+    cn: &str,
+    key: &PKey<Private>,
+    issuer: Option<(&X509, &PKey<Private>)>,
+    ca: bool,
+    endpoints: &Endpoints,
+) -> X509 {
+    let mut b = X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    let mut serial = [0u8; 8];
+    openssl::rand::rand_bytes(&mut serial).unwrap();
+    serial[0] &= 0x7f;
+    let serial = BigNum::from_slice(&serial).unwrap();
+    b.set_serial_number(&Asn1Integer::from_bn(&serial).unwrap())
+        .unwrap();
+    let subject = name(cn);
+    b.set_subject_name(&subject).unwrap();
+    b.set_issuer_name(issuer.map(|(c, _)| c.subject_name()).unwrap_or(&subject))
+        .unwrap();
+    b.set_pubkey(key).unwrap();
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    b.set_not_before(&Asn1Time::from_unix(now - 86400).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::from_unix(now + 30 * 86400).unwrap())
+        .unwrap();
+    if ca {
+        b.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
+            .unwrap();
+        b.append_extension(
+            KeyUsage::new()
+                .critical()
+                .key_cert_sign()
+                .crl_sign()
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+    } else {
+        b.append_extension(
+            KeyUsage::new()
+                .critical()
+                .digital_signature()
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+        b.append_extension(ExtendedKeyUsage::new().code_signing().build().unwrap())
+            .unwrap();
+    }
+    #[allow(deprecated)]
+    {
+        if let Some(url) = &endpoints.ocsp {
+            let ext =
+                X509Extension::new_nid(None, None, Nid::INFO_ACCESS, &format!("OCSP;URI:{url}"))
+                    .unwrap();
+            b.append_extension(ext).unwrap();
+        }
+        if let Some(url) = &endpoints.crl {
+            let ext = X509Extension::new_nid(
+                None,
+                None,
+                Nid::CRL_DISTRIBUTION_POINTS,
+                &format!("URI:{url}"),
+            )
+            .unwrap();
+            b.append_extension(ext).unwrap();
+        }
+    }
+    let signer = issuer.map(|(_, k)| k).unwrap_or(key);
+    b.sign(signer, MessageDigest::sha256()).unwrap();
+    b.build()
+}
+
+/// A port nothing listens on (bound, then released).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_accepting(port: u16) {
+    let deadline = Instant::now() + StdDuration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "responder on port {port} never started"
+        );
+        std::thread::sleep(StdDuration::from_millis(50));
+    }
+}
+
+/// An `openssl ocsp` responder; killed on drop.
+struct Responder {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `index.txt` line for `cert`: valid, or revoked an hour ago.
+fn index_line(cert: &X509, revoked: bool) -> String {
+    let serial = cert
+        .serial_number()
+        .to_bn()
+        .unwrap()
+        .to_hex_str()
+        .unwrap()
+        .to_string();
+    let fmt = |t: OffsetDateTime| {
+        format!(
+            "{:02}{:02}{:02}{:02}{:02}{:02}Z",
+            t.year() % 100,
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    };
+    let now = OffsetDateTime::now_utc();
+    let expiry = fmt(now + Duration::days(30));
+    let (flag, revoked_at) = if revoked {
+        ("R", fmt(now - Duration::hours(1)))
+    } else {
+        ("V", String::new())
+    };
+    format!("{flag}\t{expiry}\t{revoked_at}\t{serial}\tunknown\t/O=Revocation Test/CN=leaf\n")
+}
+
+/// Starts `openssl ocsp` for `ca`, answering from `index`, signing with
+/// (`signer`, `signer_key`).
+fn ocsp_responder(
+    port: u16,
+    ca: &X509,
+    signer: &X509,
+    signer_key: &PKey<Private>,
+    index: &str,
+) -> Responder {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    fs::write(p("index.txt"), index).unwrap();
+    fs::write(p("ca.pem"), ca.to_pem().unwrap()).unwrap();
+    fs::write(p("signer.pem"), signer.to_pem().unwrap()).unwrap();
+    fs::write(
+        p("signer.key"),
+        signer_key.private_key_to_pem_pkcs8().unwrap(),
+    )
+    .unwrap();
+    let arg = |n: &str| p(n).into_os_string();
+    let mut child = Command::new("openssl")
+        .arg("ocsp")
+        .arg("-index")
+        .arg(arg("index.txt"))
+        .args(["-port", &port.to_string()])
+        .arg("-rsigner")
+        .arg(arg("signer.pem"))
+        .arg("-rkey")
+        .arg(arg("signer.key"))
+        .arg("-CA")
+        .arg(arg("ca.pem"))
+        .args(["-nmin", "10"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run openssl ocsp");
+    // The responder serves one connection at a time, so a probing connect
+    // would wedge it: wait for its "waiting for ... connections" line.
+    let (tx, rx) = std::sync::mpsc::channel();
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                if line.contains("waiting for OCSP client connections") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+    }
+    drop(tx);
+    rx.recv_timeout(StdDuration::from_secs(30))
+        .expect("openssl ocsp did not start");
+    Responder { child, _dir: dir }
+}
+
+/// Serves `body` for every request on `port` (HTTP/1.1, one response per
+/// connection) from a background thread.
+fn serve_crl(port: u16, body: Vec<u8>) {
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    wait_accepting(port);
+}
+
+/// A DER CRL by (`issuer`, `key`) listing `revoked`.
+fn crl(issuer: &X509, key: &PKey<Private>, revoked: &[&X509]) -> Vec<u8> {
+    let mut b = X509CrlBuilder::new().unwrap();
+    b.set_issuer_name(issuer.subject_name()).unwrap();
+    // rust-openssl wants an authority key identifier: [0] keyIdentifier.
+    let id = issuer.digest(MessageDigest::sha1()).unwrap();
+    let mut aki = vec![0x30, 22, 0x80, 20];
+    aki.extend_from_slice(&id);
+    let aki = X509Extension::new_from_der(
+        &Asn1Object::from_str("2.5.29.35").unwrap(),
+        false,
+        &Asn1OctetString::new_from_bytes(&aki).unwrap(),
+    )
+    .unwrap();
+    b.append_extension(aki).unwrap();
+    let number = X509Extension::new_from_der(
+        &Asn1Object::from_str("2.5.29.20").unwrap(),
+        false,
+        &Asn1OctetString::new_from_bytes(&[0x02, 0x01, 0x01]).unwrap(),
+    )
+    .unwrap();
+    b.append_extension(number).unwrap();
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    b.set_last_update(&Asn1Time::from_unix(now - 3600).unwrap())
+        .unwrap();
+    b.set_next_update(&Asn1Time::from_unix(now + 86400).unwrap())
+        .unwrap();
+    for c in revoked {
+        let mut r = X509RevokedBuilder::new().unwrap();
+        r.set_serial_number(c.serial_number()).unwrap();
+        r.set_revocation_date(&Asn1Time::from_unix(now - 7200).unwrap())
+            .unwrap();
+        b.add_revoked(r.build()).unwrap();
+    }
+    b.sign(key, MessageDigest::sha256()).unwrap();
+    b.build().unwrap().to_der().unwrap()
+}
+
+struct Pki {
+    root_key: PKey<Private>,
+    root: X509,
+    leaf_key: PKey<Private>,
+    leaf: X509,
+}
+
+fn pki(endpoints: &Endpoints) -> Pki {
+    let root_key = key();
+    let root = cert("root", &root_key, None, true, &Endpoints::default());
+    let leaf_key = key();
+    let leaf = cert(
+        "leaf",
+        &leaf_key,
+        Some((&root, &root_key)),
+        false,
+        endpoints,
+    );
+    Pki {
+        root_key,
+        root,
+        leaf_key,
+        leaf,
+    }
+}
+
+fn sign(key: &PKey<Private>, chain: Vec<X509>, scheme: SigningScheme) -> Vec<u8> {
+    let req = SignRequest {
+        payload: Payload::new(Descriptor::new(
+            "application/vnd.oci.image.manifest.v1+json",
+            DIGEST,
+            16724,
+        )),
+        signing_scheme: scheme,
+        signing_time: OffsetDateTime::now_utc() - Duration::minutes(1),
+        expiry: None,
+        signing_agent: Some("test".into()),
+        extended_attributes: Vec::new(),
+    };
+    let signer = LocalSigner::new(key.clone(), chain).unwrap();
+    envelope::sign(EnvelopeFormat::Jws, &req, &signer).unwrap()
+}
+
+/// Verifies `p`'s signature with the default (online) checker at `level`.
+fn verify(p: &Pki, level: &str) -> SignatureOutcome {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("truststore/x509/ca/acme");
+    fs::create_dir_all(&d).unwrap();
+    fs::write(d.join("root.pem"), p.root.to_pem().unwrap()).unwrap();
+    let store = TrustStore::from_config_dir(dir.path());
+    let policy = TrustPolicy::from_json(
+        json!({"version": "1.0", "trustPolicies": [{
+            "name": "p",
+            "registryScopes": [REPO],
+            "signatureVerification": {"level": level},
+            "trustStores": ["ca:acme"],
+            "trustedIdentities": ["*"]
+        }]})
+        .to_string()
+        .as_bytes(),
+    )
+    .unwrap();
+    let env = sign(
+        &p.leaf_key,
+        vec![p.leaf.clone(), p.root.clone()],
+        SigningScheme::X509,
+    );
+    let input = VerifyInput {
+        repository: REPO.into(),
+        target_digest: DIGEST.into(),
+        target_size: Some(16724),
+        target_media_type: Some("application/vnd.oci.image.manifest.v1+json".into()),
+        envelope: env,
+        envelope_media_type: EnvelopeFormat::Jws.media_type().into(),
+        user_metadata: BTreeMap::new(),
+        plugin_config: BTreeMap::new(),
+    };
+    Verifier::new(policy, store, None)
+        .verify_signature(&input)
+        .unwrap()
+}
+
+fn url(port: u16, path: &str) -> String {
+    format!("http://127.0.0.1:{port}{path}")
+}
+
+fn assert_revoked(out: &SignatureOutcome, method: RevocationMethod) {
+    assert!(!out.passed(), "{:?}", out.checks);
+    match out.status(Check::Revocation) {
+        CheckStatus::Failed(Failure::Revoked { method: m, .. }) => assert_eq!(*m, method),
+        other => panic!("expected revoked by {method}, got {other:?}"),
+    }
+}
+
+/// Asserts an enforced "unavailable" whose reasons satisfy `why`.
+fn assert_unavailable(out: &SignatureOutcome, why: impl Fn(&RevocationProblem) -> bool) {
+    assert!(!out.passed(), "{:?}", out.checks);
+    match out.status(Check::Revocation) {
+        CheckStatus::Failed(Failure::RevocationUnavailable { problems, .. }) => {
+            assert!(problems.0.iter().any(why), "{problems}")
+        }
+        other => panic!("expected unavailable, got {other:?}"),
+    }
+}
+
+#[test]
+fn good_via_ocsp() {
+    let (ocsp_port, crl_port) = (free_port(), free_port());
+    // The CRL endpoint is down: a pass proves OCSP answered.
+    let p = pki(&Endpoints {
+        ocsp: Some(url(ocsp_port, "")),
+        crl: Some(url(crl_port, "/ca.crl")),
+    });
+    let _r = ocsp_responder(
+        ocsp_port,
+        &p.root,
+        &p.root,
+        &p.root_key,
+        &index_line(&p.leaf, false),
+    );
+    let out = verify(&p, "strict");
+    assert!(out.passed(), "{:?}", out.checks);
+    assert!(matches!(out.status(Check::Revocation), CheckStatus::Passed));
+}
+
+#[test]
+fn revoked_via_ocsp_fails_strict_and_is_logged_below() {
+    let ocsp_port = free_port();
+    let p = pki(&Endpoints {
+        ocsp: Some(url(ocsp_port, "")),
+        crl: None,
+    });
+    let _r = ocsp_responder(
+        ocsp_port,
+        &p.root,
+        &p.root,
+        &p.root_key,
+        &index_line(&p.leaf, true),
+    );
+    assert_revoked(&verify(&p, "strict"), RevocationMethod::Ocsp);
+    // The spec's table: permissive and audit only log revocation failures.
+    for level in ["permissive", "audit"] {
+        let out = verify(&p, level);
+        assert!(out.passed(), "{level}: {:?}", out.checks);
+        assert!(matches!(
+            out.status(Check::Revocation),
+            CheckStatus::Logged(Failure::Revoked { .. })
+        ));
+    }
+}
+
+#[test]
+fn responder_down_without_crl_is_unavailable() {
+    let p = pki(&Endpoints {
+        ocsp: Some(url(free_port(), "")),
+        crl: None,
+    });
+    assert_unavailable(&verify(&p, "strict"), |p| {
+        matches!(
+            p,
+            RevocationProblem::Ocsp {
+                error: OcspError::Fetch(_),
+                ..
+            }
+        )
+    });
+    let out = verify(&p, "permissive");
+    assert!(out.passed());
+    assert!(matches!(
+        out.status(Check::Revocation),
+        CheckStatus::Logged(Failure::RevocationUnavailable { .. })
+    ));
+}
+
+#[test]
+fn ocsp_down_falls_back_to_crl_that_revokes() {
+    let crl_port = free_port();
+    let p = pki(&Endpoints {
+        ocsp: Some(url(free_port(), "")),
+        crl: Some(url(crl_port, "/ca.crl")),
+    });
+    serve_crl(crl_port, crl(&p.root, &p.root_key, &[&p.leaf]));
+    assert_revoked(&verify(&p, "strict"), RevocationMethod::Crl);
+}
+
+#[test]
+fn crl_not_listing_the_certificate_passes() {
+    let crl_port = free_port();
+    let p = pki(&Endpoints {
+        ocsp: None,
+        crl: Some(url(crl_port, "/ca.crl")),
+    });
+    let other = cert(
+        "other",
+        &key(),
+        Some((&p.root, &p.root_key)),
+        false,
+        &Endpoints::default(),
+    );
+    serve_crl(crl_port, crl(&p.root, &p.root_key, &[&other]));
+    let out = verify(&p, "strict");
+    assert!(out.passed(), "{:?}", out.checks);
+    assert!(matches!(out.status(Check::Revocation), CheckStatus::Passed));
+}
+
+#[test]
+fn no_endpoints_is_good_without_network() {
+    let p = pki(&Endpoints::default());
+    let out = verify(&p, "strict");
+    assert!(out.passed(), "{:?}", out.checks);
+    assert_eq!(
+        OnlineRevocationChecker::default().check(&[p.leaf.clone(), p.root.clone()], None),
+        RevocationStatus::Good
+    );
+}
+
+#[test]
+fn ocsp_response_signed_by_another_key_is_not_trusted() {
+    let ocsp_port = free_port();
+    let p = pki(&Endpoints {
+        ocsp: Some(url(ocsp_port, "")),
+        crl: None,
+    });
+    let impostor_key = key();
+    let impostor = cert("root", &impostor_key, None, true, &Endpoints::default());
+    let _r = ocsp_responder(
+        ocsp_port,
+        &p.root,
+        &impostor,
+        &impostor_key,
+        &index_line(&p.leaf, false),
+    );
+    assert_unavailable(&verify(&p, "strict"), |p| {
+        matches!(
+            p,
+            RevocationProblem::Ocsp {
+                error: OcspError::NotTrusted,
+                ..
+            }
+        )
+    });
+}
+
+#[test]
+fn crl_signed_by_another_key_is_not_trusted() {
+    let crl_port = free_port();
+    let p = pki(&Endpoints {
+        ocsp: None,
+        crl: Some(url(crl_port, "/ca.crl")),
+    });
+    let impostor_key = key();
+    let impostor = cert("root", &impostor_key, None, true, &Endpoints::default());
+    serve_crl(crl_port, crl(&impostor, &impostor_key, &[]));
+    assert_unavailable(&verify(&p, "strict"), |p| {
+        matches!(
+            p,
+            RevocationProblem::Crl {
+                error: CrlError::NotTrusted,
+                ..
+            }
+        )
+    });
+}
+
+#[test]
+fn revoked_intermediate_is_found_through_its_crl() {
+    let crl_port = free_port();
+    let root_key = key();
+    let root = cert("root", &root_key, None, true, &Endpoints::default());
+    let int_key = key();
+    let int = cert(
+        "intermediate",
+        &int_key,
+        Some((&root, &root_key)),
+        true,
+        &Endpoints {
+            ocsp: None,
+            crl: Some(url(crl_port, "/root.crl")),
+        },
+    );
+    let leaf_key = key();
+    let leaf = cert(
+        "leaf",
+        &leaf_key,
+        Some((&int, &int_key)),
+        false,
+        &Endpoints::default(),
+    );
+    serve_crl(crl_port, crl(&root, &root_key, &[&int]));
+    match OnlineRevocationChecker::default().check(&[leaf, int, root], None) {
+        RevocationStatus::Revoked {
+            subject, method, ..
+        } => {
+            assert!(subject.contains("intermediate"), "{subject}");
+            assert_eq!(method, RevocationMethod::Crl);
+        }
+        other => panic!("expected revoked, got {other:?}"),
+    }
+}
