@@ -189,6 +189,12 @@ pub enum CliError {
     /// `login` got no password.
     #[error("missing credentials: notation login needs a password (or identity token); give --username with --password or --password-stdin, set NOTATION_USERNAME and NOTATION_PASSWORD, or run it in a terminal to be prompted")]
     MissingLoginCredentials,
+    /// A `blob` command failed.
+    #[error(transparent)]
+    Blob(#[from] notation_host::blob::BlobError),
+    /// The blob trust policy is invalid or names no usable statement.
+    #[error(transparent)]
+    BlobPolicy(#[from] notation_host::trustpolicy::blob::BlobPolicyError),
     /// `login` has nowhere safe to store the credentials.
     #[error(transparent)]
     CredentialStore(#[from] notation_host::registry::credentials::StoreError),

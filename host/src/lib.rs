@@ -7,15 +7,19 @@
 //!   tag schema) and the OCI image layout store, behind one trait.
 //! * [`artifact`]: opening the artifact a command names (registry or layout).
 //! * [`signing`]: signing with a local key or through a plugin.
+//! * [`blob`]: detached signatures of files (`notation blob`).
+//! * [`timestamp`]: RFC 3161 timestamping of signatures and token verification.
 //! * [`truststore`], [`trustpolicy`], [`verifier`]: the verification engine.
 //! * [`plugin_manager`]: plugin install and uninstall.
 //! * [`fsutil`]: atomic file writes.
 pub mod artifact;
+pub mod blob;
 pub mod config;
 pub mod fsutil;
 pub mod plugin_manager;
 pub mod registry;
 pub mod signing;
+pub mod timestamp;
 pub mod trustpolicy;
 pub mod truststore;
 pub mod verifier;

@@ -11,6 +11,11 @@
 //!   which is parsed and checked as the plugin specification requires
 //!   (format as requested, integrity, certificate chain requirements,
 //!   payload equal to the one sent, only the annotations sent).
+//!
+//! With [`TimestampOptions`] (`--timestamp-url`, `--timestamp-root-cert`)
+//! the signature of a host-built envelope is timestamped by an RFC 3161
+//! TSA before it is pushed ([`apply_timestamp`], [`crate::timestamp`]);
+//! an envelope-generator plugin's envelope is left as the plugin made it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,6 +36,7 @@ use sha2::{Digest, Sha256};
 use crate::config::{ConfigDir, ConfigError, KeyRef, KeySuite};
 use crate::registry::oci::ANNOTATION_THUMBPRINTS;
 use crate::registry::{ArtifactStore, PushedSignature, RegistryError};
+use crate::timestamp::Timestamper;
 
 /// Value of the `signingAgent` unsigned attribute.
 pub const SIGNING_AGENT: &str = concat!("notation-rs/", env!("CARGO_PKG_VERSION"));
@@ -93,6 +99,16 @@ pub enum SigningError {
     /// Pushing the signature failed.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// The `--timestamp-root-cert` file is not one self-signed root
+    /// certificate.
+    #[error("{} must hold exactly one self-signed root certificate of the timestamp authority", path.display())]
+    BadTimestampRoot {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Timestamping the signature failed.
+    #[error("timestamping failed: {0}")]
+    Timestamp(#[from] crate::timestamp::TimestampError),
 }
 
 /// Which key to sign with.
@@ -122,6 +138,76 @@ pub struct SignOptions {
     pub user_metadata: BTreeMap<String, String>,
     /// `--plugin-config`, merged over the key's stored plugin config.
     pub plugin_config: BTreeMap<String, String>,
+}
+
+/// RFC 3161 timestamping asked for at signing (`--timestamp-url` and
+/// `--timestamp-root-cert`).
+#[derive(Debug, Clone)]
+pub struct TimestampOptions {
+    /// The TSA client.
+    pub timestamper: Timestamper,
+    /// The TSA root the token must chain to.
+    pub root: X509,
+}
+
+impl TimestampOptions {
+    /// Reads the TSA root certificate (exactly one self-signed certificate,
+    /// PEM or DER) and checks the URL.
+    pub fn load(url: &str, root_cert: &Path) -> Result<TimestampOptions, SigningError> {
+        let timestamper = Timestamper::new(url)?;
+        let bad = || SigningError::BadTimestampRoot {
+            path: root_cert.to_path_buf(),
+        };
+        let certs =
+            envelope::cert::load_certificates(&read_file("timestamp root certificate", root_cert)?)
+                .map_err(|_| bad())?;
+        let [root] = certs.as_slice() else {
+            return Err(bad());
+        };
+        let self_signed = matches!(
+            root.issuer_name().try_cmp(root.subject_name()),
+            Ok(std::cmp::Ordering::Equal)
+        ) && root
+            .public_key()
+            .and_then(|k| root.verify(&k))
+            .unwrap_or(false);
+        if !self_signed {
+            return Err(bad());
+        }
+        Ok(TimestampOptions {
+            timestamper,
+            root: root.clone(),
+        })
+    }
+}
+
+/// Whether the host timestamps envelopes made with `key`. Envelopes made
+/// by a `SIGNATURE_GENERATOR.ENVELOPE` plugin are the plugin's: the host
+/// never adds, changes or removes their timestamp.
+pub fn host_timestamps(key: &SigningKey) -> bool {
+    !matches!(key, SigningKey::PluginEnvelope { .. })
+}
+
+/// Timestamps `envelope_bytes` (made with `key` by [`make_envelope`]) when
+/// the host is responsible for it (see [`host_timestamps`]); otherwise
+/// returns it unchanged. The token is verified against `ts.root` (status,
+/// signature, chain, timestamping certificate requirements, imprint and
+/// nonce) before it is attached.
+pub fn apply_timestamp(
+    key: &SigningKey,
+    format: EnvelopeFormat,
+    envelope_bytes: Vec<u8>,
+    ts: &TimestampOptions,
+) -> Result<Vec<u8>, SigningError> {
+    if !host_timestamps(key) {
+        return Ok(envelope_bytes);
+    }
+    Ok(crate::timestamp::timestamp_envelope(
+        format,
+        &envelope_bytes,
+        &ts.timestamper,
+        std::slice::from_ref(&ts.root),
+    )?)
 }
 
 /// A resolved signing key.
@@ -459,7 +545,22 @@ pub fn sign_and_push(
     key: &SigningKey,
     options: &SignOptions,
 ) -> Result<PushedSignature, SigningError> {
-    let envelope_bytes = make_envelope(key, subject, options)?;
+    sign_and_push_timestamped(store, subject, key, options, None)
+}
+
+/// [`sign_and_push`], timestamping the signature first when `timestamp`
+/// is given (see [`apply_timestamp`]).
+pub fn sign_and_push_timestamped(
+    store: &dyn ArtifactStore,
+    subject: &Descriptor,
+    key: &SigningKey,
+    options: &SignOptions,
+    timestamp: Option<&TimestampOptions>,
+) -> Result<PushedSignature, SigningError> {
+    let mut envelope_bytes = make_envelope(key, subject, options)?;
+    if let Some(ts) = timestamp {
+        envelope_bytes = apply_timestamp(key, options.format, envelope_bytes, ts)?;
+    }
     let mut annotations = BTreeMap::new();
     annotations.insert(
         ANNOTATION_THUMBPRINTS.to_string(),

@@ -46,6 +46,9 @@ pub enum Command {
     Version,
     /// Generate a shell completion script
     Completion(CompletionArgs),
+    /// Sign, verify, inspect signatures of blob. Configure blob trust policy
+    #[command(subcommand)]
+    Blob(BlobCommand),
 }
 
 /// `-d/--debug` and `-v/--verbose`.
@@ -133,6 +136,12 @@ pub struct SignArgs {
     /// [Experimental] sign the artifact stored as OCI image layout
     #[arg(long)]
     pub oci_layout: bool,
+    /// RFC 3161 Timestamping Authority (TSA) server URL
+    #[arg(long, value_name = "URL", requires = "timestamp_root_cert")]
+    pub timestamp_url: Option<String>,
+    /// filepath of timestamp authority root certificate
+    #[arg(long, value_name = "FILE", requires = "timestamp_url")]
+    pub timestamp_root_cert: Option<PathBuf>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub registry: RegistryArgs,
@@ -532,6 +541,154 @@ pub struct CompletionArgs {
     /// the shell to generate the script for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+// ---- notation blob ----------------------------------------------------
+
+/// `notation blob ...`.
+#[derive(Debug, Subcommand)]
+pub enum BlobCommand {
+    /// Produce a detached signature for a given blob
+    Sign(BlobSignArgs),
+    /// Verify a signature associated with a blob
+    Verify(BlobVerifyArgs),
+    /// Inspect a signature associated with a blob
+    Inspect(BlobInspectArgs),
+    /// Manage blob trust policy configuration for arbitrary blob signature verification
+    #[command(subcommand)]
+    Policy(BlobPolicyCommand),
+}
+
+/// `notation blob sign`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Produce a detached signature for a given blob.\n\nBy default, the signature file is written to the same directory as the blob with file name \"{blob file name}.{signature format}.sig\"."
+)]
+pub struct BlobSignArgs {
+    /// the blob to sign
+    #[arg(value_name = "BLOB_PATH")]
+    pub blob: PathBuf,
+    /// signing key name, for a key previously added to notation's key list. This is mutually exclusive with the --id and --plugin flags
+    #[arg(short = 'k', long, conflicts_with_all = ["id", "plugin"])]
+    pub key: Option<String>,
+    /// key id (required if --plugin is set). This is mutually exclusive with the --key flag
+    #[arg(long, requires = "plugin")]
+    pub id: Option<String>,
+    /// signing plugin name (required if --id is set). This is mutually exclusive with the --key flag
+    #[arg(long, requires = "id")]
+    pub plugin: Option<String>,
+    /// {key}={value} pairs that are passed as it is to a plugin, refer plugin's documentation to set appropriate values
+    #[arg(long = "plugin-config", value_name = "KEY=VALUE")]
+    pub plugin_config: Vec<String>,
+    /// signature envelope format [default: jws, or "signatureFormat" in config.json]
+    #[arg(long, value_enum)]
+    pub signature_format: Option<SignatureFormatArg>,
+    /// directory where the signature file is placed (default same directory as the blob)
+    #[arg(long, value_name = "DIR")]
+    pub signature_directory: Option<PathBuf>,
+    /// media type of the blob
+    #[arg(long, default_value = "application/octet-stream")]
+    pub media_type: String,
+    /// optional expiry that provides a "best by use" time for the artifact. The duration is specified in minutes(m) and/or hours(h). For example: 12h, 30m, 3h20m
+    #[arg(short = 'e', long, value_name = "DURATION")]
+    pub expiry: Option<String>,
+    /// {key}={value} pairs that are added to the signature payload
+    #[arg(short = 'm', long = "user-metadata", value_name = "KEY=VALUE")]
+    pub user_metadata: Vec<String>,
+    /// override the existing signature file, never prompt
+    #[arg(long)]
+    pub force: bool,
+    /// RFC 3161 Timestamping Authority (TSA) server URL
+    #[arg(long, value_name = "URL", requires = "timestamp_root_cert")]
+    pub timestamp_url: Option<String>,
+    /// filepath of timestamp authority root certificate
+    #[arg(long, value_name = "FILE", requires = "timestamp_url")]
+    pub timestamp_root_cert: Option<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// `notation blob verify`.
+#[derive(Debug, Args)]
+pub struct BlobVerifyArgs {
+    /// the blob whose signature is verified
+    #[arg(value_name = "BLOB_PATH")]
+    pub blob: PathBuf,
+    /// filepath of the signature to be verified
+    #[arg(short = 's', long, required = true, value_name = "SIGNATURE_PATH")]
+    pub signature: PathBuf,
+    /// policy name to verify against. If not provided, the global policy is used if exists
+    #[arg(long)]
+    pub policy_name: Option<String>,
+    /// media type of the blob to verify
+    #[arg(long)]
+    pub media_type: Option<String>,
+    /// {key}={value} pairs that are passed as it is to a plugin, if the verification is associated with a verification plugin, refer plugin documentation to set appropriate values
+    #[arg(long = "plugin-config", value_name = "KEY=VALUE")]
+    pub plugin_config: Vec<String>,
+    /// user defined {key}={value} pairs that must be present in the signature for successful verification if provided
+    #[arg(short = 'm', long = "user-metadata", value_name = "KEY=VALUE")]
+    pub user_metadata: Vec<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// `notation blob inspect`.
+#[derive(Debug, Args)]
+pub struct BlobInspectArgs {
+    /// the signature file
+    #[arg(value_name = "SIGNATURE_PATH")]
+    pub signature: PathBuf,
+    /// output format, options: 'json', 'tree'
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub logging: LoggingArgs,
+}
+
+/// `notation blob policy ...`.
+#[derive(Debug, Subcommand)]
+pub enum BlobPolicyCommand {
+    /// Import blob trust policy configuration from a JSON file
+    Import(BlobPolicyImportArgs),
+    /// Show blob trust policy configuration
+    Show,
+    /// Initialize blob trust policy configuration
+    Init(BlobPolicyInitArgs),
+}
+
+/// `notation blob policy import`.
+#[derive(Debug, Args)]
+pub struct BlobPolicyImportArgs {
+    /// the blob trust policy JSON file
+    #[arg(value_name = "FILE_PATH")]
+    pub file: PathBuf,
+    /// override the existing blob trust policy configuration without prompt
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `notation blob policy init`.
+#[derive(Debug, Args)]
+pub struct BlobPolicyInitArgs {
+    /// name of the policy
+    #[arg(short = 'n', long, required = true)]
+    pub name: String,
+    /// trust store in the format "<store_type>:<store_name>" (repeatable)
+    #[arg(long = "trust-store", required = true, value_name = "TYPE:NAME")]
+    pub trust_stores: Vec<String>,
+    /// trusted identity, use the format "x509.subject:<subject_of_signing_certificate>" for x509 CA scheme and "<signing_authority_identity>" for x509 signingAuthority scheme (repeatable)
+    #[arg(long = "trusted-identity", required = true, value_name = "IDENTITY")]
+    pub trusted_identities: Vec<String>,
+    /// set the policy as the global policy
+    #[arg(long)]
+    pub global: bool,
+    /// override the existing blob trust policy configuration, never prompt
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[cfg(test)]

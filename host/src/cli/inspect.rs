@@ -88,7 +88,8 @@ fn cert_not_after(c: &X509) -> Option<time::OffsetDateTime> {
     to_datetime(c.not_after())
 }
 
-fn tree_signature(node: &mut Node, env: &SignatureEnvelope) {
+/// The details of one envelope under `node` (shared with `blob inspect`).
+pub(super) fn tree_signature(node: &mut Node, env: &SignatureEnvelope) {
     node.add_pair("signature algorithm", env.signing_algorithm.as_str());
     node.add_pair("signature envelope type", env.format.media_type());
     let sa = &env.signed_attributes;
@@ -148,10 +149,18 @@ fn tree_signature(node: &mut Node, env: &SignatureEnvelope) {
 }
 
 fn json_signature(desc: &Descriptor, env: &Result<SignatureEnvelope, String>) -> serde_json::Value {
-    let env = match env {
-        Ok(e) => e,
-        Err(e) => return serde_json::json!({ "digest": desc.digest, "error": e }),
-    };
+    match env {
+        Ok(e) => {
+            let mut v = json_envelope(e);
+            v["digest"] = desc.digest.clone().into();
+            v
+        }
+        Err(e) => serde_json::json!({ "digest": desc.digest, "error": e }),
+    }
+}
+
+/// The details of one envelope as JSON (shared with `blob inspect`).
+pub(super) fn json_envelope(env: &SignatureEnvelope) -> serde_json::Value {
     let sa = &env.signed_attributes;
     let mut signed = serde_json::Map::new();
     signed.insert("contentType".into(), sa.content_type.clone().into());
@@ -181,7 +190,6 @@ fn json_signature(desc: &Descriptor, env: &Result<SignatureEnvelope, String>) ->
         })
         .collect();
     let mut v = serde_json::json!({
-        "digest": desc.digest,
         "signatureAlgorithm": env.signing_algorithm.as_str(),
         "signatureEnvelopeType": env.format.media_type(),
         "signedAttributes": signed,

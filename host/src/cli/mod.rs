@@ -2,6 +2,7 @@
 //! command lives in its own file (groups in a folder) and exports one `run`.
 
 pub mod args;
+mod blob;
 mod cert;
 mod completion;
 mod inspect;
@@ -53,6 +54,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Plugin(c) => plugin::run(&ctx, c, out),
         Command::Login(a) => login::run(&ctx, a, out),
         Command::Logout(a) => logout::run(&ctx, a, out),
+        Command::Blob(c) => blob::run(&ctx, c, out),
         Command::Version | Command::Completion(_) => Ok(()),
     }
 }

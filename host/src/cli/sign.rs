@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use notation_host::artifact::{self, OpenOptions};
-use notation_host::signing::{self, KeySelection, SignOptions};
+use notation_host::signing::{self, KeySelection, SignOptions, TimestampOptions};
 use notation_plugin_sdk::envelope::EnvelopeFormat;
 
 use super::args::{SignArgs, SignatureFormatArg};
@@ -45,8 +45,18 @@ pub fn run(ctx: &Context, args: SignArgs, out: &mut dyn Write) -> Result<(), Cli
         },
         _ => KeySelection::Default,
     };
-    // Load the key before touching the registry: a bad key fails fast.
+    // Load the key and the TSA root before touching the registry: bad
+    // input fails fast.
     let key = signing::load_key(&ctx.config, &selection, &plugin_config)?;
+    let timestamp = match (&args.timestamp_url, &args.timestamp_root_cert) {
+        (Some(url), Some(root)) => Some(TimestampOptions::load(url, root)?),
+        _ => None,
+    };
+    if timestamp.is_some() && !signing::host_timestamps(&key) {
+        eprintln!(
+            "Warning: the signing plugin generates the whole signature envelope, so timestamping is up to the plugin; --timestamp-url is not used."
+        );
+    }
     let opened = artifact::open(
         &ctx.config,
         &args.reference,
@@ -79,7 +89,13 @@ pub fn run(ctx: &Context, args: SignArgs, out: &mut dyn Write) -> Result<(), Cli
         user_metadata,
         plugin_config,
     };
-    let pushed = signing::sign_and_push(opened.store.as_ref(), &subject, &key, &options)?;
+    let pushed = signing::sign_and_push_timestamped(
+        opened.store.as_ref(),
+        &subject,
+        &key,
+        &options,
+        timestamp.as_ref(),
+    )?;
     for w in &pushed.warnings {
         eprintln!("Warning: {w}");
     }

@@ -21,6 +21,7 @@
 //! statement, the field ([`Field`]) and the [`Problem`], or a document-level
 //! variant. The rules enforced are listed in `spec/trust-policy.md`.
 
+pub mod blob;
 pub mod dn;
 
 use std::collections::BTreeMap;

@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 use super::chain::CaRule;
 use super::plugin::PluginCallError;
 use super::revocation::{Method as RevocationMethod, RevocationProblems};
+use crate::timestamp::TimestampError;
 use crate::trustpolicy::{PolicyError, VerificationLevel};
 use crate::truststore::{StoreType, TrustStoreError};
 
@@ -202,9 +203,21 @@ pub enum Failure {
     /// Timestamp verification is required by the policy but no timestamp is present.
     #[error("the trust policy requires a timestamp countersignature but the signature has none")]
     MissingTimestamp,
-    /// Timestamp verification is required but not implemented yet.
-    #[error("the signature's timestamp countersignature cannot be verified by this version; the signature is not treated as timestamped")]
-    TimestampNotVerifiable,
+    /// The timestamp countersignature is invalid or untrusted.
+    #[error("the timestamp countersignature is not valid: {0}")]
+    Timestamp(#[source] TimestampError),
+    /// A certificate of the chain was not valid over the whole range the
+    /// verified timestamp allows (`genTime` ± accuracy).
+    #[error("certificate chain was not valid over the whole timestamp range {lower} to {upper}: {source}")]
+    NotValidAtTimestamp {
+        /// `genTime - accuracy`.
+        lower: OffsetDateTime,
+        /// `genTime + accuracy`.
+        upper: OffsetDateTime,
+        /// Which certificate.
+        #[source]
+        source: EnvelopeError,
+    },
     /// The authentic signing time lies outside the chain's validity.
     #[error("the authentic signing time {signing_time} is outside the certificate chain's validity: {source}")]
     AuthenticSigningTimeOutsideValidity {

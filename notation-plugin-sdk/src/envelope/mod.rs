@@ -24,6 +24,7 @@
 //!   (`targetArtifact`) from the signed bytes.
 //! * [`cert`]: certificate loading (PEM, DER, concatenations) and the
 //!   certificate requirements for signing and timestamping chains.
+//! * [`timestamp`]: attach an RFC 3161 timestamp token to an encoded envelope.
 //! * [`testing`]: throwaway keys and chains for tests and benchmarks.
 //! * [`jws`] and [`cose`]: the format codecs, including low-level encoders
 //!   used by the conformance tests.
@@ -39,6 +40,7 @@ pub mod jws;
 mod payload;
 mod signer;
 pub mod testing;
+pub mod timestamp;
 
 use openssl::x509::X509;
 use time::OffsetDateTime;

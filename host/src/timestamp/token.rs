@@ -1,0 +1,493 @@
+//! Verifying an RFC 3161 `TimeStampToken` (a CMS SignedData over a
+//! `TSTInfo`).
+//!
+//! Order of checks in [`verify_token`]:
+//! 1. size cap; `ContentInfo` is `id-signedData`; the encapsulated content
+//!    is `id-ct-TSTInfo` and present; exactly one `SignerInfo`;
+//! 2. digest algorithm SHA-256/384/512, signature algorithm on an allow
+//!    list (no SHA-1);
+//! 3. the signer's certificate is in the token (matched by its
+//!    `SignerIdentifier`);
+//! 4. signed attributes: `content-type` is `id-ct-TSTInfo`;
+//!    `signing-certificate-v2` is present and its first `ESSCertIDv2`
+//!    hashes (and, when given, names) the signer's certificate;
+//! 5. the CMS signature and message digest verify under the signer's
+//!    certificate (openssl `CMS_verify`, with our own chain checks);
+//! 6. the TSA chain (signer first, the token's other certificates as
+//!    intermediates) leads to one of the trust anchors and meets the
+//!    timestamping certificate requirements;
+//! 7. `TSTInfo` decodes: version 1, SHA-2 imprint, `genTime` (fractional
+//!    seconds allowed, as RFC 3161 permits), accuracy;
+//! 8. every certificate of the TSA chain was valid at `genTime`.
+//!
+//! Not done: revocation checking of the TSA chain.
+
+use cms::cert::x509::ext::pkix::name::GeneralName;
+use cms::cert::x509::ext::Extensions;
+use cms::cert::x509::serial_number::SerialNumber;
+use cms::cert::x509::spki::AlgorithmIdentifierOwned;
+use cms::cert::x509::Certificate;
+use cms::cert::CertificateChoices;
+use cms::content_info::ContentInfo;
+use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use der::asn1::{Int, ObjectIdentifier, OctetString};
+use der::{Any, Decode, Encode, Sequence, Tag, Tagged};
+use notation_plugin_sdk::envelope::cert;
+use notation_plugin_sdk::vocab::HashAlgorithm;
+use openssl::cms::{CMSOptions, CmsContentInfo};
+use openssl::hash::hash;
+use openssl::stack::Stack;
+use openssl::x509::X509;
+use time::OffsetDateTime;
+use x509_tsp::{Accuracy, MessageImprint, TspVersion};
+
+use super::request::hash_of_oid;
+use super::{message_digest, TimestampError, MAX_TOKEN_SIZE};
+use crate::verifier::chain;
+
+const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+const ID_CT_TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+const ID_AA_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+/// The baseline time-stamp policy of RFC 3628 (ETSI TS 102 023).
+const BASELINE_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("0.4.0.2023.1.1");
+/// Signature algorithms accepted for the token's `SignerInfo`.
+const SIGNATURE_ALGORITHMS: &[ObjectIdentifier] = &[
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1"), // rsaEncryption (PKCS #1 v1.5)
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10"), // RSASSA-PSS
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11"), // sha256WithRSAEncryption
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12"), // sha384WithRSAEncryption
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13"), // sha512WithRSAEncryption
+    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2"),  // ecdsa-with-SHA256
+    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3"),  // ecdsa-with-SHA384
+    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4"),  // ecdsa-with-SHA512
+];
+
+/// `TSTInfo` (RFC 3161 section 2.4.2), as in `x509_tsp::TstInfo` but with
+/// `genTime` kept as the raw element: RFC 3161 allows fractional seconds,
+/// which the `der` crate's `GeneralizedTime` refuses.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+struct TstInfo {
+    version: TspVersion,
+    policy: ObjectIdentifier,
+    message_imprint: MessageImprint,
+    serial_number: Int,
+    gen_time: Any,
+    #[asn1(optional = "true")]
+    accuracy: Option<Accuracy>,
+    #[asn1(default = "Default::default")]
+    ordering: bool,
+    #[asn1(optional = "true")]
+    nonce: Option<Int>,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    tsa: Option<GeneralName>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    extensions: Option<Extensions>,
+}
+
+/// `SigningCertificateV2` (RFC 5035).
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+struct SigningCertificateV2 {
+    certs: Vec<EssCertIdV2>,
+    #[asn1(optional = "true")]
+    policies: Option<Vec<Any>>,
+}
+
+/// `ESSCertIDv2` (RFC 5035); `hashAlgorithm` defaults to SHA-256.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+struct EssCertIdV2 {
+    #[asn1(optional = "true")]
+    hash_algorithm: Option<AlgorithmIdentifierOwned>,
+    cert_hash: OctetString,
+    #[asn1(optional = "true")]
+    issuer_serial: Option<IssuerSerial>,
+}
+
+/// `IssuerSerial` (RFC 5035).
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+struct IssuerSerial {
+    issuer: Vec<GeneralName>,
+    serial_number: SerialNumber,
+}
+
+/// A verified timestamp.
+#[derive(Debug, Clone)]
+pub struct VerifiedTimestamp {
+    /// `TSTInfo.genTime`.
+    pub gen_time: OffsetDateTime,
+    /// The accuracy: `TSTInfo.accuracy`, else one second under the
+    /// baseline policy, else zero.
+    pub accuracy: time::Duration,
+    /// The TSA policy.
+    pub policy: String,
+    /// Hash algorithm of the message imprint.
+    pub imprint_hash: HashAlgorithm,
+    /// The hashed message.
+    pub imprint: Vec<u8>,
+    /// The nonce's INTEGER content bytes, if present.
+    pub nonce: Option<Vec<u8>>,
+    /// The TSA chain openssl built, signer first, ending with the trust
+    /// anchor.
+    pub tsa_chain: Vec<X509>,
+}
+
+impl VerifiedTimestamp {
+    /// `genTime - accuracy`.
+    pub fn lower_limit(&self) -> OffsetDateTime {
+        self.gen_time - self.accuracy
+    }
+
+    /// `genTime + accuracy`.
+    pub fn upper_limit(&self) -> OffsetDateTime {
+        self.gen_time + self.accuracy
+    }
+
+    /// Checks that the imprint is the hash of `message`.
+    pub fn check_imprint(&self, message: &[u8]) -> Result<(), TimestampError> {
+        let md =
+            message_digest(&self.imprint_hash).ok_or_else(|| TimestampError::UnsupportedHash {
+                oid: self.imprint_hash.to_string(),
+            })?;
+        let digest = hash(md, message)?;
+        // Not secret: plain comparison is fine.
+        if *digest == *self.imprint {
+            Ok(())
+        } else {
+            Err(TimestampError::ImprintMismatch)
+        }
+    }
+}
+
+fn malformed(part: &'static str) -> impl Fn(der::Error) -> TimestampError {
+    move |source| TimestampError::MalformedToken { part, source }
+}
+
+fn invalid(problem: &'static str) -> TimestampError {
+    TimestampError::InvalidToken { problem }
+}
+
+/// Verifies `token` (DER `TimeStampToken`) against `anchors` (TSA roots).
+/// See the module docs for the checks.
+pub fn verify_token(token: &[u8], anchors: &[X509]) -> Result<VerifiedTimestamp, TimestampError> {
+    if token.len() > MAX_TOKEN_SIZE {
+        return Err(TimestampError::TooLarge {
+            limit: MAX_TOKEN_SIZE,
+        });
+    }
+    // 1. Structure.
+    let ci = ContentInfo::from_der(token).map_err(malformed("ContentInfo"))?;
+    if ci.content_type != ID_SIGNED_DATA {
+        return Err(invalid("its content type is not SignedData"));
+    }
+    let sd: SignedData = ci.content.decode_as().map_err(malformed("SignedData"))?;
+    if sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
+        return Err(invalid("its encapsulated content type is not TSTInfo"));
+    }
+    let econtent = sd
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .ok_or_else(|| invalid("it has no encapsulated TSTInfo"))?;
+    let tst_der = econtent
+        .decode_as::<OctetString>()
+        .map_err(malformed("eContent"))?
+        .into_bytes();
+    let signer_info = match sd.signer_infos.0.as_slice() {
+        [one] => one,
+        _ => return Err(invalid("it must have exactly one SignerInfo")),
+    };
+
+    // 2. Algorithms.
+    if hash_of_oid(&signer_info.digest_alg.oid).is_none() {
+        return Err(TimestampError::UnsupportedHash {
+            oid: signer_info.digest_alg.oid.to_string(),
+        });
+    }
+    if !SIGNATURE_ALGORITHMS.contains(&signer_info.signature_algorithm.oid) {
+        return Err(invalid(
+            "its signature algorithm is not RSA, RSASSA-PSS or ECDSA with SHA-2",
+        ));
+    }
+
+    // 3. Certificates and the signer.
+    let mut certs: Vec<(Certificate, X509)> = Vec::new();
+    if let Some(set) = &sd.certificates {
+        for choice in set.0.iter() {
+            if let CertificateChoices::Certificate(c) = choice {
+                let der = c.to_der().map_err(malformed("certificate"))?;
+                let x = X509::from_der(&der)?;
+                certs.push((c.clone(), x));
+                if certs.len() > cert::MAX_CERTIFICATES {
+                    return Err(invalid("it carries too many certificates"));
+                }
+            }
+        }
+    }
+    let signer_index = certs
+        .iter()
+        .position(|(c, x)| identifies(&signer_info.sid, c, x))
+        .ok_or(TimestampError::SignerCertificateMissing)?;
+    let signer = certs[signer_index].1.clone();
+
+    // 4. Signed attributes.
+    check_signed_attributes(signer_info, &signer)?;
+
+    // 5. CMS signature (openssl); the chain is checked below.
+    let mut cms = CmsContentInfo::from_der(token)?;
+    let mut only_signer = Stack::new()?;
+    only_signer.push(signer.clone())?;
+    let mut content = Vec::new();
+    cms.verify(
+        Some(&only_signer),
+        None,
+        None,
+        Some(&mut content),
+        CMSOptions::NOINTERN | CMSOptions::NO_SIGNER_CERT_VERIFY | CMSOptions::BINARY,
+    )
+    .map_err(|source| TimestampError::SignatureInvalid { source })?;
+    if content != tst_der {
+        return Err(invalid(
+            "the signed content differs from the decoded TSTInfo",
+        ));
+    }
+
+    // 6. TSA chain.
+    let mut chain_in: Vec<X509> = vec![signer.clone()];
+    chain_in.extend(
+        certs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != signer_index)
+            .map(|(_, (_, x))| x.clone()),
+    );
+    let path = match chain::verify_to_anchors(&chain_in, anchors)? {
+        Ok(path) => path,
+        Err(e) => {
+            return Err(TimestampError::UntrustedTsa {
+                reason: e.reason,
+                depth: e.depth,
+            })
+        }
+    };
+    cert::check_timestamping_chain(&path).map_err(TimestampError::TsaCertificateRequirement)?;
+
+    // 7. TSTInfo.
+    let tst = TstInfo::from_der(&tst_der).map_err(malformed("TSTInfo"))?;
+    let imprint_hash = hash_of_oid(&tst.message_imprint.hash_algorithm.oid).ok_or_else(|| {
+        TimestampError::UnsupportedHash {
+            oid: tst.message_imprint.hash_algorithm.oid.to_string(),
+        }
+    })?;
+    let imprint = tst.message_imprint.hashed_message.as_bytes().to_vec();
+    if message_digest(&imprint_hash).map(|m| m.size()) != Some(imprint.len()) {
+        return Err(invalid(
+            "its message imprint has the wrong length for its hash algorithm",
+        ));
+    }
+    let gen_time = parse_gen_time(&tst.gen_time)?;
+    let accuracy = match &tst.accuracy {
+        Some(a) => accuracy_of(a)?,
+        None if tst.policy == BASELINE_POLICY => time::Duration::seconds(1),
+        None => time::Duration::ZERO,
+    };
+
+    // 8. TSA chain valid at genTime.
+    let at = gen_time.replace_nanosecond(0).unwrap_or(gen_time);
+    cert::check_valid_at(&path, at)
+        .map_err(|source| TimestampError::TsaNotValidAtGenTime { gen_time, source })?;
+
+    Ok(VerifiedTimestamp {
+        gen_time,
+        accuracy,
+        policy: tst.policy.to_string(),
+        imprint_hash,
+        imprint,
+        nonce: tst.nonce.as_ref().map(|n| n.as_bytes().to_vec()),
+        tsa_chain: path,
+    })
+}
+
+/// Whether `sid` names this certificate.
+fn identifies(sid: &SignerIdentifier, c: &Certificate, x: &X509) -> bool {
+    match sid {
+        SignerIdentifier::IssuerAndSerialNumber(ias) => {
+            c.tbs_certificate.issuer == ias.issuer
+                && c.tbs_certificate.serial_number == ias.serial_number
+        }
+        SignerIdentifier::SubjectKeyIdentifier(ski) => x
+            .subject_key_id()
+            .is_some_and(|k| k.as_slice() == ski.0.as_bytes()),
+    }
+}
+
+fn single_value(si: &SignerInfo, oid: ObjectIdentifier) -> Result<Option<&Any>, TimestampError> {
+    let attrs = si
+        .signed_attrs
+        .as_ref()
+        .ok_or_else(|| invalid("its SignerInfo has no signed attributes"))?;
+    let mut found = attrs.iter().filter(|a| a.oid == oid);
+    let Some(attr) = found.next() else {
+        return Ok(None);
+    };
+    if found.next().is_some() {
+        return Err(invalid("a signed attribute appears twice"));
+    }
+    match attr.values.as_slice() {
+        [one] => Ok(Some(one)),
+        _ => Err(invalid("a signed attribute must have exactly one value")),
+    }
+}
+
+fn check_signed_attributes(si: &SignerInfo, signer: &X509) -> Result<(), TimestampError> {
+    let content_type = single_value(si, ID_CONTENT_TYPE)?
+        .ok_or_else(|| invalid("its content-type signed attribute is missing"))?
+        .decode_as::<ObjectIdentifier>()
+        .map_err(malformed("content-type attribute"))?;
+    if content_type != ID_CT_TST_INFO {
+        return Err(invalid("its content-type signed attribute is not TSTInfo"));
+    }
+    let bad = |problem| TimestampError::SigningCertificateAttribute { problem };
+    let v2: SigningCertificateV2 = single_value(si, ID_AA_SIGNING_CERTIFICATE_V2)?
+        .ok_or_else(|| bad("is missing"))?
+        .decode_as()
+        .map_err(malformed("signing-certificate-v2 attribute"))?;
+    let first = v2
+        .certs
+        .first()
+        .ok_or_else(|| bad("lists no certificate"))?;
+    let hash_alg = match &first.hash_algorithm {
+        None => HashAlgorithm::Sha256,
+        Some(a) => hash_of_oid(&a.oid).ok_or_else(|| TimestampError::UnsupportedHash {
+            oid: a.oid.to_string(),
+        })?,
+    };
+    let md = message_digest(&hash_alg).ok_or_else(|| bad("uses an unsupported hash"))?;
+    let signer_der = signer.to_der()?;
+    if *hash(md, &signer_der)? != *first.cert_hash.as_bytes() {
+        return Err(bad("does not identify the TSA's signing certificate"));
+    }
+    if let Some(is) = &first.issuer_serial {
+        let parsed = Certificate::from_der(&signer_der).map_err(malformed("certificate"))?;
+        let issuer_named = is.issuer.iter().any(
+            |g| matches!(g, GeneralName::DirectoryName(n) if *n == parsed.tbs_certificate.issuer),
+        );
+        if !issuer_named || is.serial_number != parsed.tbs_certificate.serial_number {
+            return Err(bad(
+                "names another issuer and serial number than the TSA's signing certificate",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn accuracy_of(a: &Accuracy) -> Result<time::Duration, TimestampError> {
+    let bad = || invalid("its accuracy is out of range");
+    let seconds = i64::try_from(a.seconds.unwrap_or(0)).map_err(|_| bad())?;
+    let millis = i64::from(a.millis.unwrap_or(0));
+    let micros = i64::from(a.micros.unwrap_or(0));
+    if !(0..=999).contains(&millis) || !(0..=999).contains(&micros) || seconds > 86_400 * 366 {
+        return Err(bad());
+    }
+    Ok(time::Duration::seconds(seconds)
+        + time::Duration::milliseconds(millis)
+        + time::Duration::microseconds(micros))
+}
+
+/// Parses the text of a GeneralizedTime as RFC 3161 uses it:
+/// `YYYYMMDDhhmmss[.f...]Z` (UTC, optional fractional seconds).
+fn parse_gen_time(any: &Any) -> Result<OffsetDateTime, TimestampError> {
+    let text = String::from_utf8_lossy(any.value()).into_owned();
+    let bad = || TimestampError::InvalidGenTime {
+        value: text.clone(),
+    };
+    if any.tag() != Tag::GeneralizedTime {
+        return Err(bad());
+    }
+    let s = text.as_str();
+    let body = s.strip_suffix('Z').ok_or_else(bad)?;
+    let (whole, fraction) = match body.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (body, None),
+    };
+    if whole.len() != 14 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| whole[r].parse::<u32>().map_err(|_| bad());
+    let month = time::Month::try_from(num(4..6)? as u8).map_err(|_| bad())?;
+    let date = time::Date::from_calendar_date(num(0..4)? as i32, month, num(6..8)? as u8)
+        .map_err(|_| bad())?;
+    let nanos = match fraction {
+        None => 0,
+        Some(f) if !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit()) => {
+            let digits: u32 = f.parse().map_err(|_| bad())?;
+            digits * 10u32.pow(9 - f.len() as u32)
+        }
+        Some(_) => return Err(bad()),
+    };
+    let t = time::Time::from_hms_nano(
+        num(8..10)? as u8,
+        num(10..12)? as u8,
+        num(12..14)? as u8,
+        nanos,
+    )
+    .map_err(|_| bad())?;
+    Ok(time::PrimitiveDateTime::new(date, t).assume_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gt(s: &str) -> Any {
+        Any::new(Tag::GeneralizedTime, s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn gen_time_forms() {
+        let t = parse_gen_time(&gt("20240229123456Z")).unwrap();
+        assert_eq!(t.unix_timestamp(), 1709210096);
+        let t = parse_gen_time(&gt("20240229123456.25Z")).unwrap();
+        assert_eq!(t.nanosecond(), 250_000_000);
+        for bad in [
+            "20240229123456",
+            "20240230123456Z",
+            "2024022912345Z",
+            "20240229123456.Z",
+            "20240229123456.1234567890Z",
+            "20240229123456+0100",
+        ] {
+            assert!(parse_gen_time(&gt(bad)).is_err(), "{bad}");
+        }
+        let utc = Any::new(Tag::UtcTime, b"240229123456Z".as_slice()).unwrap();
+        assert!(parse_gen_time(&utc).is_err());
+    }
+
+    #[test]
+    fn accuracy_range() {
+        let a = Accuracy {
+            seconds: Some(1),
+            millis: Some(500),
+            micros: None,
+        };
+        assert_eq!(accuracy_of(&a).unwrap(), time::Duration::milliseconds(1500));
+        let bad = Accuracy {
+            seconds: None,
+            millis: Some(1000),
+            micros: None,
+        };
+        assert!(accuracy_of(&bad).is_err());
+    }
+
+    #[test]
+    fn garbage_is_refused_not_panicking() {
+        for bytes in [
+            &b""[..],
+            b"\x30\x00",
+            b"\x30\x03\x02\x01\x01",
+            &[0xff; 64][..],
+        ] {
+            assert!(verify_token(bytes, &[]).is_err());
+        }
+    }
+}
