@@ -22,7 +22,7 @@ use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
-use tsa_support::{certificate, ec_key, Kind, TsaPki, TsaServer};
+use tsa_support::{certificate, ec_key, free_port, serve_crl, Kind, TsaPki, TsaServer};
 
 const DIGEST: &str = "sha256:73c803930ea3ba1e54bc25c2bdc53edd0284c62ed651fe7b00369da519a3c333";
 const REPO: &str = "registry.example.com/app";
@@ -56,8 +56,14 @@ fn granted_token_verifies_and_imprints_the_message() {
     // genTime is the TSA's clock: this machine's, to the second.
     let after = OffsetDateTime::now_utc();
     assert!(ts.gen_time >= before - Duration::SECOND && ts.gen_time <= after + Duration::SECOND);
-    assert_eq!(ts.lower_limit(), ts.gen_time - Duration::milliseconds(1500));
-    assert_eq!(ts.upper_limit(), ts.gen_time + Duration::milliseconds(1500));
+    assert_eq!(
+        ts.lower_limit().unwrap(),
+        ts.gen_time - Duration::milliseconds(1500)
+    );
+    assert_eq!(
+        ts.upper_limit().unwrap(),
+        ts.gen_time + Duration::milliseconds(1500)
+    );
     // The path openssl built ends with the trusted root.
     assert_eq!(
         ts.tsa_chain.last().unwrap().to_der().unwrap(),
@@ -552,4 +558,72 @@ fn missing_timestamp_and_after_cert_expiry() {
         timestamp_status(&out),
         CheckStatus::Logged(Failure::MissingTimestamp)
     ));
+}
+
+// ---- revocation of the TSA chain -----------------------------------------
+
+/// A strict verification, with a `tsa` store, of a timestamped signature
+/// whose TSA leaf names a CRL at a local port; `crl` picks what is served
+/// there (nothing when `None`).
+fn verify_with_tsa_crl(
+    crl: impl Fn(&TsaPki) -> Option<Vec<u8>>,
+) -> notation_host::verifier::SignatureOutcome {
+    let port = free_port();
+    let pki = TsaPki::with_crl(Kind::Tsa, Some(&format!("http://127.0.0.1:{port}/tsa.crl")));
+    if let Some(body) = crl(&pki) {
+        serve_crl(port, body);
+    }
+    let tsa = TsaServer::start(&pki);
+    let s = signer(-DAY, 30 * DAY);
+    let st = stores(&s.root, &pki.root);
+    let env = timestamped(&s, EnvelopeFormat::Jws, &pki, &tsa);
+    verify(
+        &env,
+        EnvelopeFormat::Jws,
+        &st,
+        json!({"level": "strict"}),
+        &["ca:acme", "tsa:ts"],
+        OffsetDateTime::now_utc(),
+    )
+}
+
+#[test]
+fn tsa_certificate_not_revoked_passes() {
+    let out = verify_with_tsa_crl(|pki| {
+        let other = certificate("other", &ec_key(), None, Kind::Tsa, -DAY, DAY);
+        Some(pki.crl(&[&other]))
+    });
+    assert!(out.passed(), "{:?}", out.checks);
+    let status = timestamp_status(&out);
+    assert!(matches!(status, CheckStatus::Passed), "{status:?}");
+}
+
+#[test]
+fn revoked_tsa_certificate_fails_the_authentic_timestamp() {
+    let out = verify_with_tsa_crl(|pki| Some(pki.crl(&[&pki.leaf])));
+    assert!(!out.passed());
+    let status = timestamp_status(&out);
+    assert!(
+        matches!(
+            status,
+            CheckStatus::Failed(Failure::Timestamp(TimestampError::TsaRevoked { .. }))
+        ),
+        "{status:?}"
+    );
+}
+
+#[test]
+fn unavailable_tsa_revocation_status_fails_the_authentic_timestamp() {
+    let out = verify_with_tsa_crl(|_| None);
+    assert!(!out.passed());
+    let status = timestamp_status(&out);
+    assert!(
+        matches!(
+            status,
+            CheckStatus::Failed(Failure::Timestamp(
+                TimestampError::TsaRevocationUnavailable { .. }
+            ))
+        ),
+        "{status:?}"
+    );
 }

@@ -199,6 +199,18 @@ fn ocsp_responder(
     signer_key: &PKey<Private>,
     index: &str,
 ) -> Responder {
+    ocsp_responder_with(port, ca, signer, signer_key, index, &[])
+}
+
+/// [`ocsp_responder`] with extra `openssl ocsp` arguments.
+fn ocsp_responder_with(
+    port: u16,
+    ca: &X509,
+    signer: &X509,
+    signer_key: &PKey<Private>,
+    index: &str,
+    extra_args: &[&str],
+) -> Responder {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n);
     fs::write(p("index.txt"), index).unwrap();
@@ -222,6 +234,7 @@ fn ocsp_responder(
         .arg("-CA")
         .arg(arg("ca.pem"))
         .args(["-nmin", "10"])
+        .args(extra_args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -277,7 +290,53 @@ fn serve_crl(port: u16, body: Vec<u8>) {
 
 /// A DER CRL by (`issuer`, `key`) listing `revoked`.
 fn crl(issuer: &X509, key: &PKey<Private>, revoked: &[&X509]) -> Vec<u8> {
+    crl_with(issuer, key, revoked, &[], MessageDigest::sha256())
+}
+
+/// An extension from its OID, criticality and DER value.
+fn extension(oid: &str, critical: bool, value: &[u8]) -> X509Extension {
+    X509Extension::new_from_der(
+        &Asn1Object::from_str(oid).unwrap(),
+        critical,
+        &Asn1OctetString::new_from_bytes(value).unwrap(),
+    )
+    .unwrap()
+}
+
+/// An `issuingDistributionPoint` extension value.
+fn idp(point: Option<&str>, only_ca: bool, only_user: bool) -> Vec<u8> {
+    use cms::cert::x509::ext::pkix::crl::dp::IssuingDistributionPoint;
+    use cms::cert::x509::ext::pkix::name::{DistributionPointName, GeneralName};
+    use der::Encode;
+    IssuingDistributionPoint {
+        distribution_point: point.map(|u| {
+            DistributionPointName::FullName(vec![GeneralName::UniformResourceIdentifier(
+                der::asn1::Ia5String::new(u).unwrap(),
+            )])
+        }),
+        only_contains_user_certs: only_user,
+        only_contains_ca_certs: only_ca,
+        only_some_reasons: None,
+        indirect_crl: false,
+        only_contains_attribute_certs: false,
+    }
+    .to_der()
+    .unwrap()
+}
+
+/// [`crl`] with more CRL extensions and another signature digest.
+fn crl_with(
+    issuer: &X509,
+    key: &PKey<Private>,
+    revoked: &[&X509],
+    extensions: &[(&str, bool, Vec<u8>)],
+    digest: MessageDigest,
+) -> Vec<u8> {
     let mut b = X509CrlBuilder::new().unwrap();
+    for (oid, critical, value) in extensions {
+        b.append_extension(extension(oid, *critical, value))
+            .unwrap();
+    }
     b.set_issuer_name(issuer.subject_name()).unwrap();
     // rust-openssl wants an authority key identifier: [0] keyIdentifier.
     let id = issuer.digest(MessageDigest::sha1()).unwrap();
@@ -309,7 +368,7 @@ fn crl(issuer: &X509, key: &PKey<Private>, revoked: &[&X509]) -> Vec<u8> {
             .unwrap();
         b.add_revoked(r.build()).unwrap();
     }
-    b.sign(key, MessageDigest::sha256()).unwrap();
+    b.sign(key, digest).unwrap();
     b.build().unwrap().to_der().unwrap()
 }
 
@@ -611,4 +670,259 @@ fn revoked_intermediate_is_found_through_its_crl() {
         }
         other => panic!("expected revoked, got {other:?}"),
     }
+}
+
+#[test]
+fn ocsp_response_signed_by_the_issuer_without_certificates_is_trusted() {
+    // RFC 6960 lets a CA-signed response omit the signer certificate: the
+    // verifier already has the issuer.
+    let ocsp_port = free_port();
+    let p = pki(&Endpoints {
+        ocsp: Some(url(ocsp_port, "")),
+        crl: None,
+    });
+    let _r = ocsp_responder_with(
+        ocsp_port,
+        &p.root,
+        &p.root,
+        &p.root_key,
+        &index_line(&p.leaf, true),
+        &["-resp_no_certs"],
+    );
+    assert_revoked(&verify(&p, "strict"), RevocationMethod::Ocsp);
+}
+
+/// A strict verification of a leaf whose only revocation source is a CRL
+/// served with `extensions`, listing the leaf when `listed`.
+fn verify_with_crl(
+    extensions: impl Fn(&str) -> Vec<(&'static str, bool, Vec<u8>)>,
+    digest: MessageDigest,
+    listed: bool,
+) -> SignatureOutcome {
+    let crl_port = free_port();
+    let crl_url = url(crl_port, "/ca.crl");
+    let p = pki(&Endpoints {
+        ocsp: None,
+        crl: Some(crl_url.clone()),
+    });
+    let revoked: Vec<&X509> = if listed { vec![&p.leaf] } else { vec![] };
+    serve_crl(
+        crl_port,
+        crl_with(
+            &p.root,
+            &p.root_key,
+            &revoked,
+            &extensions(&crl_url),
+            digest,
+        ),
+    );
+    verify(&p, "strict")
+}
+
+const IDP: &str = "2.5.29.28";
+
+#[test]
+fn crl_scoped_to_ca_certificates_says_nothing_about_a_leaf() {
+    // The leaf is revoked, but the CRL served only covers CA certificates
+    // (and so, rightly, does not list it): it must not be read as "good".
+    let out = verify_with_crl(
+        |_| vec![(IDP, true, idp(None, true, false))],
+        MessageDigest::sha256(),
+        false,
+    );
+    assert_unavailable(&out, |p| {
+        matches!(
+            p,
+            RevocationProblem::Crl {
+                error: CrlError::OutOfScope { .. },
+                ..
+            }
+        )
+    });
+}
+
+#[test]
+fn crl_for_another_distribution_point_is_not_used() {
+    let out = verify_with_crl(
+        |_| {
+            vec![(
+                IDP,
+                true,
+                idp(Some("http://127.0.0.1:1/other.crl"), false, false),
+            )]
+        },
+        MessageDigest::sha256(),
+        false,
+    );
+    assert_unavailable(&out, |p| {
+        matches!(
+            p,
+            RevocationProblem::Crl {
+                error: CrlError::OutOfScope { .. },
+                ..
+            }
+        )
+    });
+}
+
+#[test]
+fn crl_scoped_to_the_certificates_distribution_point_is_used() {
+    // An IDP naming the URL the CRL came from, for end-entity certificates:
+    // in scope, so the listing counts.
+    let out = verify_with_crl(
+        |u| vec![(IDP, true, idp(Some(u), false, true))],
+        MessageDigest::sha256(),
+        true,
+    );
+    assert_revoked(&out, RevocationMethod::Crl);
+    let out = verify_with_crl(
+        |u| vec![(IDP, true, idp(Some(u), false, true))],
+        MessageDigest::sha256(),
+        false,
+    );
+    assert!(out.passed(), "{:?}", out.checks);
+}
+
+#[test]
+fn crl_with_an_unknown_critical_extension_is_not_used() {
+    let out = verify_with_crl(
+        |_| vec![("1.3.6.1.4.1.55555.1", true, vec![0x05, 0x00])],
+        MessageDigest::sha256(),
+        false,
+    );
+    assert_unavailable(&out, |p| {
+        matches!(
+            p,
+            RevocationProblem::Crl {
+                error: CrlError::UnsupportedCriticalExtension { .. },
+                ..
+            }
+        )
+    });
+    // The same extension, not critical, is ignored.
+    let out = verify_with_crl(
+        |_| vec![("1.3.6.1.4.1.55555.1", false, vec![0x05, 0x00])],
+        MessageDigest::sha256(),
+        false,
+    );
+    assert!(out.passed(), "{:?}", out.checks);
+}
+
+/// An `index.txt` line revoked an hour ago for key compromise (openssl's
+/// `keyTime` form), the key invalid from `invalid_from` (openssl puts it
+/// in the response's `invalidityDate` single extension).
+fn index_line_compromised(cert: &X509, invalid_from: OffsetDateTime) -> String {
+    let line = index_line(cert, true);
+    let mut fields: Vec<String> = line.split('\t').map(str::to_string).collect();
+    let t = invalid_from;
+    fields[2] = format!(
+        "{},keyTime,{:04}{:02}{:02}{:02}{:02}{:02}Z",
+        fields[2],
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    fields.join("\t")
+}
+
+#[test]
+fn ocsp_revocation_after_the_authentic_signing_time_does_not_count() {
+    let ocsp_port = free_port();
+    let p = pki(&Endpoints {
+        ocsp: Some(url(ocsp_port, "")),
+        crl: None,
+    });
+    let now = OffsetDateTime::now_utc();
+    let _r = ocsp_responder(
+        ocsp_port,
+        &p.root,
+        &p.root,
+        &p.root_key,
+        &index_line_compromised(&p.leaf, now - Duration::hours(2)),
+    );
+    let chain = [p.leaf.clone(), p.root.clone()];
+    let checker = OnlineRevocationChecker::default();
+    // Signed before the key became invalid: good for that signature.
+    assert_eq!(
+        checker.check(&chain, Some(now - Duration::hours(3))),
+        RevocationStatus::Good
+    );
+    // Signed after, or with no authentic signing time: revoked.
+    for t in [Some(now - Duration::minutes(90)), None] {
+        assert!(
+            matches!(
+                checker.check(&chain, t),
+                RevocationStatus::Revoked {
+                    method: RevocationMethod::Ocsp,
+                    ..
+                }
+            ),
+            "{t:?}"
+        );
+    }
+}
+
+#[test]
+fn ocsp_revocation_without_invalidity_date_is_final() {
+    let ocsp_port = free_port();
+    let p = pki(&Endpoints {
+        ocsp: Some(url(ocsp_port, "")),
+        crl: None,
+    });
+    let _r = ocsp_responder(
+        ocsp_port,
+        &p.root,
+        &p.root,
+        &p.root_key,
+        &index_line(&p.leaf, true),
+    );
+    let signed_long_ago = OffsetDateTime::now_utc() - Duration::days(1);
+    assert!(matches!(
+        OnlineRevocationChecker::default()
+            .check(&[p.leaf.clone(), p.root.clone()], Some(signed_long_ago)),
+        RevocationStatus::Revoked { .. }
+    ));
+}
+
+#[test]
+fn sha1_signed_ocsp_response_is_not_trusted() {
+    let ocsp_port = free_port();
+    let p = pki(&Endpoints {
+        ocsp: Some(url(ocsp_port, "")),
+        crl: None,
+    });
+    let _r = ocsp_responder_with(
+        ocsp_port,
+        &p.root,
+        &p.root,
+        &p.root_key,
+        &index_line(&p.leaf, false),
+        &["-rmd", "sha1"],
+    );
+    assert_unavailable(&verify(&p, "strict"), |p| {
+        matches!(
+            p,
+            RevocationProblem::Ocsp {
+                error: OcspError::WeakSignatureAlgorithm { .. },
+                ..
+            }
+        )
+    });
+}
+
+#[test]
+fn sha1_signed_crl_is_not_trusted() {
+    let out = verify_with_crl(|_| vec![], MessageDigest::sha1(), false);
+    assert_unavailable(&out, |p| {
+        matches!(
+            p,
+            RevocationProblem::Crl {
+                error: CrlError::WeakSignatureAlgorithm { .. },
+                ..
+            }
+        )
+    });
 }

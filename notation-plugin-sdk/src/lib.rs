@@ -11,6 +11,7 @@
 //! * [`client`]: the host side: discovery and calls to external plugins.
 //! * [`runner`]: [`main`] and the testable [`runner::run`] dispatcher.
 //! * [`conformance`]: the conformance kit that checks a plugin executable.
+//! * [`process`]: running a child process with capped output and a deadline.
 //!
 //! ## A whole plugin
 //!
@@ -26,6 +27,7 @@ pub mod conformance;
 pub mod descriptor;
 pub mod envelope;
 pub mod plugin;
+pub mod process;
 pub mod protocol;
 pub mod runner;
 pub mod vocab;

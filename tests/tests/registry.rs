@@ -370,6 +370,135 @@ fn run_child(reg: &Registry, bin: &Path, docker_config: &Path) {
     );
 }
 
+/// Runs in a child process (see `hostile_credential_helpers`) so that PATH
+/// can hold the helper scripts without racing other tests.
+#[test]
+#[ignore = "run by hostile_credential_helpers in a child process"]
+fn child_hostile_credential_helpers() {
+    use notation_host::registry::credentials::{self, StoreError};
+    use notation_host::registry::CredentialError;
+    let dir = std::path::PathBuf::from(std::env::var_os("E2E_HELPER_DIR").expect("E2E_HELPER_DIR"));
+    let timeout = Duration::from_secs(2);
+
+    // 1. A helper that exits but leaves a background `sleep` holding its
+    //    stdout: the call times out (it used to hang) and the sleep dies.
+    let started = std::time::Instant::now();
+    let e = credentials::erase(
+        None,
+        Some(&dir.join("hang.json")),
+        "localhost:5000",
+        timeout,
+    )
+    .expect_err("the hanging helper must time out");
+    let took = started.elapsed();
+    assert!(
+        matches!(e, CredentialError::HelperTimeout { seconds: 2, .. }),
+        "{e}"
+    );
+    // The deadline is 2 s; the rest is slack for a loaded machine, far
+    // below the helper's 3000 s sleep.
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    let pid: libc::pid_t = std::fs::read_to_string(dir.join("hang.pid"))
+        .expect("the helper ran")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        process_is_gone(pid),
+        "the helper's background sleep {pid} survived"
+    );
+
+    // 2. A helper that echoes its input (with the secret) to stdout and
+    //    fails on `store`: the error shows its stderr, never the secret.
+    let secret = "s3cret-Pa55-do-not-print";
+    let e = credentials::store(
+        None,
+        Some(&dir.join("echo.json")),
+        "localhost:5000",
+        &Credentials::basic("alice", secret),
+        timeout,
+    )
+    .expect_err("the echoing helper fails");
+    assert!(
+        matches!(
+            e,
+            StoreError::Credential(CredentialError::HelperFailed { .. })
+        ),
+        "{e}"
+    );
+    let shown = format!("{e} / {e:?}");
+    assert!(!shown.contains(secret), "secret leaked: {shown}");
+    assert!(shown.contains("keychain is locked"), "{shown}");
+}
+
+/// Whether `pid` has exited (a zombie waiting for init counts). SIGKILL is
+/// delivered asynchronously, so this polls briefly.
+fn process_is_gone(pid: libc::pid_t) -> bool {
+    for _ in 0..200 {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return true,
+            Ok(stat) => {
+                let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+                if state.starts_with('Z') || state.starts_with('X') {
+                    return true;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    false
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn hostile_credential_helpers() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let install = |name: &str, body: String| {
+        let p = bin.join(format!("docker-credential-{name}"));
+        std::fs::write(&p, format!("#!/bin/sh\n{body}")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    install(
+        "hang",
+        format!(
+            "cat >/dev/null\nsleep 3000 &\necho $! > '{}'\necho bye\n",
+            dir.join("hang.pid").display()
+        ),
+    );
+    install(
+        "echo",
+        "cat\necho 'the keychain is locked' >&2\nexit 1\n".to_string(),
+    );
+    std::fs::write(dir.join("hang.json"), r#"{"credsStore":"hang"}"#).unwrap();
+    std::fs::write(dir.join("echo.json"), r#"{"credsStore":"echo"}"#).unwrap();
+
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![bin.clone()];
+    paths.extend(std::env::split_paths(&path));
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "child_hostile_credential_helpers",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("PATH", std::env::join_paths(paths).unwrap())
+        .env("E2E_HELPER_DIR", dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "child test failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A tiny HTTP server that answers every request with what `respond`
 /// returns for its path: (status, headers, body).
 fn misbehaving_server(

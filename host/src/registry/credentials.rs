@@ -27,12 +27,12 @@
 //! Docker Hub (`docker.io`) is keyed as `https://index.docker.io/v1/`, as
 //! docker does.
 
-use std::io::{Read, Write};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
+use notation_plugin_sdk::process::{self, RunError, RunLimits};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
@@ -420,14 +420,33 @@ fn auths_entry(
     }
 }
 
-/// Run `docker-credential-NAME ACTION` with `input` on stdin, a timeout
-/// and capped output. Returns (success, stdout).
+/// What one credential helper run returned.
+struct HelperRun {
+    /// Whether it exited with status 0.
+    success: bool,
+    /// "exit code N" or "killed by a signal".
+    status: String,
+    /// Its stdout: the answer to `get`, or a protocol message such as
+    /// "credentials not found". It may carry the secret, so it is parsed
+    /// but never shown.
+    stdout: Zeroizing<Vec<u8>>,
+    /// Its stderr, parsed for "credentials not found" only.
+    stderr: Zeroizing<Vec<u8>>,
+}
+
+/// Run `docker-credential-NAME ACTION` with `input` on stdin through the
+/// SDK's process runner ([`notation_plugin_sdk::process`]): `timeout`
+/// covers the whole run including output collection, each output stream is
+/// capped, and on failure the helper's whole process group is killed (so a
+/// background process it left holding its stdout open cannot hang us).
+/// The environment is passed on unchanged: helpers are the credential
+/// store itself.
 fn run_helper(
     helper: &str,
     action: &str,
     input: &[u8],
     timeout: Duration,
-) -> Result<(bool, String, Zeroizing<Vec<u8>>), CredentialError> {
+) -> Result<HelperRun, CredentialError> {
     let program = format!("docker-credential-{helper}");
     if helper.contains('/') || helper.contains('\\') {
         return Err(CredentialError::HelperNotRunnable {
@@ -438,82 +457,47 @@ fn run_helper(
             ),
         });
     }
-    let mut child = Command::new(&program)
-        .arg(action)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| CredentialError::HelperNotRunnable {
-            program: program.clone(),
-            source,
-        })?;
-    let stdin = child.stdin.take();
-    let input = Zeroizing::new(input.to_vec());
-    let writer = std::thread::spawn(move || {
-        if let Some(mut s) = stdin {
-            let _ = s.write_all(&input);
-        }
-    });
-    let reader = |stream: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut out = Zeroizing::new(Vec::new());
-            if let Some(s) = stream {
-                let _ = s.take(HELPER_OUTPUT_CAP).read_to_end(&mut out);
-            }
-            out
-        })
+    let limits = RunLimits {
+        timeout,
+        max_output: HELPER_OUTPUT_CAP,
     };
-    let out_t = reader(
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    );
-    let err_t = reader(
-        child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    );
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(st)) => break st,
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(CredentialError::HelperTimeout {
-                    program,
-                    seconds: timeout.as_secs(),
-                });
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(source) => {
-                let _ = child.kill();
-                return Err(CredentialError::HelperNotRunnable { program, source });
-            }
-        }
+    let out = match process::run(Path::new(&program), &[OsStr::new(action)], input, limits) {
+        Ok(out) => out,
+        Err(e) => return Err(run_error(program, e)),
     };
-    let _ = writer.join();
-    let stdout = out_t.join().unwrap_or_default();
-    let stderr = err_t.join().unwrap_or_default();
-    let message = if stdout.is_empty() { &stderr } else { &stdout };
-    let first_line = String::from_utf8_lossy(message)
-        .lines()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(300)
-        .collect::<String>();
-    let status_text = match status.code() {
+    let status = match out.status.code() {
         Some(c) => format!("exit code {c}"),
         None => "killed by a signal".to_string(),
     };
-    if status.success() {
-        Ok((true, status_text, stdout))
-    } else {
-        Ok((false, format!("{status_text}: {first_line}"), stdout))
+    Ok(HelperRun {
+        success: out.status.success(),
+        status,
+        stdout: Zeroizing::new(out.stdout),
+        stderr: Zeroizing::new(out.stderr),
+    })
+}
+
+/// The error for a helper run that did not finish normally.
+fn run_error(program: String, e: RunError) -> CredentialError {
+    match e {
+        RunError::Spawn { source } => CredentialError::HelperNotRunnable { program, source },
+        RunError::TimedOut { timeout } => CredentialError::HelperTimeout {
+            program,
+            seconds: timeout.as_secs(),
+        },
+        RunError::OutputTooLarge { stream, limit } => CredentialError::HelperMalformed {
+            program,
+            detail: format!("it wrote more than {limit} bytes to {stream} and was stopped"),
+        },
+        RunError::Read { stream, source } => CredentialError::HelperMalformed {
+            program,
+            detail: format!("its {stream} could not be read ({source}); it was stopped"),
+        },
+        RunError::Wait { source } => CredentialError::HelperFailed {
+            program,
+            status: "could not wait for it to exit".to_string(),
+            message: source.to_string(),
+        },
     }
 }
 
@@ -523,12 +507,12 @@ fn helper_get(
     timeout: Duration,
 ) -> Result<Option<Credentials>, CredentialError> {
     let program = format!("docker-credential-{helper}");
-    let (ok, status, stdout) = run_helper(helper, "get", server.as_bytes(), timeout)?;
-    if !ok {
-        if is_not_found(&status, &stdout) {
+    let run = run_helper(helper, "get", server.as_bytes(), timeout)?;
+    if !run.success {
+        if is_not_found(&run) {
             return Ok(None);
         }
-        return Err(helper_failed(helper, &status));
+        return Err(helper_failed(helper, &run));
     }
     #[derive(serde::Deserialize)]
     struct Answer {
@@ -538,7 +522,7 @@ fn helper_get(
         secret: String,
     }
     let a: Answer =
-        serde_json::from_slice(&stdout).map_err(|e| CredentialError::HelperMalformed {
+        serde_json::from_slice(&run.stdout).map_err(|e| CredentialError::HelperMalformed {
             program: program.clone(),
             detail: format!("expected JSON with Username and Secret ({e})"),
         })?;
@@ -703,11 +687,11 @@ pub fn store_to(
         }))
         .unwrap_or_default(),
     );
-    let (ok, status, _) = run_helper(helper, "store", &input, timeout)?;
-    if ok {
+    let run = run_helper(helper, "store", &input, timeout)?;
+    if run.success {
         Ok(())
     } else {
-        Err(helper_failed(helper, &status))
+        Err(helper_failed(helper, &run))
     }
 }
 
@@ -769,11 +753,11 @@ fn erase_with(
         StoreChoice::Nothing => (None, None),
     };
     if let Some(helper) = helper {
-        let (ok, status, stdout) = run_helper(&helper, "erase", server.as_bytes(), timeout)?;
-        if !ok && !is_not_found(&status, &stdout) {
-            return Err(helper_failed(&helper, &status));
+        let run = run_helper(&helper, "erase", server.as_bytes(), timeout)?;
+        if !run.success && !is_not_found(&run) {
+            return Err(helper_failed(&helper, &run));
         }
-        erased.helper = Some((helper, ok));
+        erased.helper = Some((helper, run.success));
     }
     if let Some((path, mut cfg)) = config {
         let mut removed = false;
@@ -790,24 +774,47 @@ fn erase_with(
     Ok(erased)
 }
 
-/// Whether a failed helper call means "no credentials for that server".
-fn is_not_found(status: &str, stdout: &[u8]) -> bool {
-    status.contains("credentials not found")
-        || String::from_utf8_lossy(stdout).contains("credentials not found")
+/// Whether a failed helper call means "no credentials for that server"
+/// (the protocol puts that message on stdout; stderr is accepted too).
+fn is_not_found(run: &HelperRun) -> bool {
+    const NOT_FOUND: &[u8] = b"credentials not found";
+    [&run.stdout, &run.stderr]
+        .iter()
+        .any(|out| out.windows(NOT_FOUND.len()).any(|w| w == NOT_FOUND))
 }
 
-/// The error for a helper that exited unsuccessfully (`status` is
-/// "exit code N: first line of output").
-fn helper_failed(helper: &str, status: &str) -> CredentialError {
-    let (status, message) = status
-        .split_once(": ")
-        .map_or((status.to_string(), String::new()), |(a, b)| {
-            (a.to_string(), b.to_string())
-        });
+/// The error for a helper that exited unsuccessfully. Its message is the
+/// first line of the helper's stderr only: stdout may carry the secret
+/// (a helper may echo its `store` input), so it is never shown.
+fn helper_failed(helper: &str, run: &HelperRun) -> CredentialError {
     CredentialError::HelperFailed {
         program: format!("docker-credential-{helper}"),
-        status,
-        message,
+        status: run.status.clone(),
+        message: stderr_summary(&run.stderr),
+    }
+}
+
+/// Longest stderr excerpt shown in an error, in characters.
+const STDERR_SHOWN_CHARS: usize = 300;
+
+/// The first non-empty line of `stderr`, without control characters and
+/// cut to [`STDERR_SHOWN_CHARS`], or a note that there was none.
+fn stderr_summary(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let line: String = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(STDERR_SHOWN_CHARS)
+        .collect();
+    if line.is_empty() {
+        "it wrote nothing to stderr (its stdout is not shown, as it may contain secrets)"
+            .to_string()
+    } else {
+        line
     }
 }
 
@@ -1132,6 +1139,36 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn failure_messages_come_from_stderr_only() {
+        let run = |stdout: &[u8], stderr: &[u8]| HelperRun {
+            success: false,
+            status: "exit code 1".into(),
+            stdout: Zeroizing::new(stdout.to_vec()),
+            stderr: Zeroizing::new(stderr.to_vec()),
+        };
+        let secret_out = br#"{"ServerURL":"r","Username":"u","Secret":"hunter2"}"#;
+        let e = helper_failed("x", &run(secret_out, b"\n  locked\x1b[0m keychain\nmore\n"));
+        let shown = e.to_string();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("(exit code 1): locked[0m keychain"),
+            "{shown}"
+        );
+        let shown = helper_failed("x", &run(secret_out, b"")).to_string();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("nothing to stderr"), "{shown}");
+        let long = "e".repeat(1000);
+        assert_eq!(stderr_summary(long.as_bytes()).len(), STDERR_SHOWN_CHARS);
+        // "Not found" is read from stdout (the protocol) or stderr.
+        assert!(is_not_found(&run(
+            b"credentials not found in native keychain\n",
+            b""
+        )));
+        assert!(is_not_found(&run(b"", b"credentials not found")));
+        assert!(!is_not_found(&run(secret_out, b"locked")));
     }
 
     #[cfg(target_os = "linux")]

@@ -291,7 +291,7 @@ pub enum CredentialError {
         program: String,
         /// Exit status text.
         status: String,
-        /// First line of its output.
+        /// First line of its stderr.
         message: String,
     },
     /// A credential helper took too long.

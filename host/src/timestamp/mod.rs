@@ -158,6 +158,32 @@ pub enum TimestampError {
         #[source]
         source: EnvelopeError,
     },
+    /// A certificate of the TSA chain is revoked.
+    #[error("the timestamp authority's certificate {subject:?} is revoked ({method} at {url})")]
+    TsaRevoked {
+        /// Its subject.
+        subject: String,
+        /// What said so.
+        method: crate::verifier::revocation::Method,
+        /// Where the answer came from.
+        url: String,
+    },
+    /// The revocation status of a TSA certificate could not be determined
+    /// (always enforced: the timestamp is not relied upon).
+    #[error("the revocation status of the timestamp authority's certificate {subject:?} is unavailable: {problems}; check network access to its OCSP responder or CRL distribution point")]
+    TsaRevocationUnavailable {
+        /// Its subject.
+        subject: String,
+        /// What went wrong with each source tried.
+        problems: crate::verifier::revocation::RevocationProblems,
+    },
+    /// `genTime` plus or minus the accuracy is outside the representable
+    /// time range.
+    #[error("the timestamp token's time range (genTime {gen_time} plus or minus its accuracy) is out of range")]
+    TimeRangeOverflow {
+        /// The token's `genTime`.
+        gen_time: time::OffsetDateTime,
+    },
     /// `genTime` is not a valid GeneralizedTime.
     #[error("the timestamp token's genTime {value:?} is not a valid time")]
     InvalidGenTime {

@@ -20,7 +20,9 @@
 //!    seconds allowed, as RFC 3161 permits), accuracy;
 //! 8. every certificate of the TSA chain was valid at `genTime`.
 //!
-//! Not done: revocation checking of the TSA chain.
+//! Revocation of the TSA chain ([`VerifiedTimestamp::tsa_chain`]) is
+//! checked by the verifier's authentic-timestamp step, which owns the
+//! revocation checker.
 
 use cms::cert::x509::ext::pkix::name::GeneralName;
 use cms::cert::x509::ext::Extensions;
@@ -133,14 +135,22 @@ pub struct VerifiedTimestamp {
 }
 
 impl VerifiedTimestamp {
-    /// `genTime - accuracy`.
-    pub fn lower_limit(&self) -> OffsetDateTime {
-        self.gen_time - self.accuracy
+    /// `genTime - accuracy`; an error if that is before year -9999.
+    pub fn lower_limit(&self) -> Result<OffsetDateTime, TimestampError> {
+        self.gen_time
+            .checked_sub(self.accuracy)
+            .ok_or(TimestampError::TimeRangeOverflow {
+                gen_time: self.gen_time,
+            })
     }
 
-    /// `genTime + accuracy`.
-    pub fn upper_limit(&self) -> OffsetDateTime {
-        self.gen_time + self.accuracy
+    /// `genTime + accuracy`; an error if that is after year 9999.
+    pub fn upper_limit(&self) -> Result<OffsetDateTime, TimestampError> {
+        self.gen_time
+            .checked_add(self.accuracy)
+            .ok_or(TimestampError::TimeRangeOverflow {
+                gen_time: self.gen_time,
+            })
     }
 
     /// Checks that the imprint is the hash of `message`.
@@ -477,6 +487,37 @@ mod tests {
             micros: None,
         };
         assert!(accuracy_of(&bad).is_err());
+    }
+
+    fn at(gen_time: OffsetDateTime, accuracy: time::Duration) -> VerifiedTimestamp {
+        VerifiedTimestamp {
+            gen_time,
+            accuracy,
+            policy: "1.2.3".into(),
+            imprint_hash: HashAlgorithm::Sha256,
+            imprint: vec![0; 32],
+            nonce: None,
+            tsa_chain: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn time_range_at_the_edges_of_the_calendar_is_refused_not_panicking() {
+        let accuracy = time::Duration::seconds(2);
+        let last = parse_gen_time(&gt("99991231235959.5Z")).unwrap();
+        let ts = at(last, accuracy);
+        assert!(matches!(
+            ts.upper_limit(),
+            Err(TimestampError::TimeRangeOverflow { .. })
+        ));
+        assert_eq!(ts.lower_limit().unwrap(), last - accuracy);
+        let first = time::PrimitiveDateTime::MIN.assume_utc();
+        let ts = at(first, accuracy);
+        assert!(matches!(
+            ts.lower_limit(),
+            Err(TimestampError::TimeRangeOverflow { .. })
+        ));
+        assert_eq!(ts.upper_limit().unwrap(), first + accuracy);
     }
 
     #[test]

@@ -23,8 +23,6 @@
 //!   self-signed CA certificate (a root);
 //! * a store with no certificate is an error.
 
-pub(crate) mod der;
-
 use std::fmt;
 use std::fs;
 use std::io::{self, Write};
@@ -239,9 +237,9 @@ pub fn is_self_signed(cert: &X509) -> bool {
 
 /// Whether the certificate carries `basicConstraints` with `cA` true.
 pub fn is_ca(cert: &X509) -> bool {
-    cert.to_der()
+    notation_plugin_sdk::envelope::cert::basic_constraints(cert)
         .ok()
-        .and_then(|d| der::basic_constraints(&d).ok().flatten())
+        .flatten()
         .is_some_and(|bc| bc.ca)
 }
 

@@ -10,12 +10,12 @@
 //! did not cover, so the caller applies the validity-period and CA rules to
 //! them too.
 
+use notation_plugin_sdk::envelope;
 use openssl::error::ErrorStack;
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::verify::X509VerifyFlags;
 use openssl::x509::{X509KeyUsage, X509Ref, X509StoreContext, X509};
-use picky::x509::extension::ExtensionView;
 
 /// Why a chain does not lead to an anchor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,13 +124,8 @@ impl CaRule {
 /// issues others: critical basic constraints with `cA` true, and a key
 /// usage with `keyCertSign`.
 pub fn check_issuer_rules(cert: &X509Ref) -> Result<(), CaRule> {
-    let der = cert.to_der().map_err(|_| CaRule::Undecodable)?;
-    let parsed = picky::x509::Cert::from_der(&der).map_err(|_| CaRule::Undecodable)?;
-    let is_ca = parsed.extensions().iter().any(|e| {
-        matches!(e.extn_value(), ExtensionView::BasicConstraints(bc)
-            if e.critical() && bc.ca() == Some(true))
-    });
-    if !is_ca {
+    let bc = envelope::cert::basic_constraints(cert).map_err(|_| CaRule::Undecodable)?;
+    if !bc.is_some_and(|bc| bc.critical && bc.ca) {
         return Err(CaRule::NotCa);
     }
     match cert.key_usage() {

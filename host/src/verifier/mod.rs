@@ -35,7 +35,8 @@
 //!    every certificate valid now — or, when the statement has a `tsa` store
 //!    and `verifyTimestamp` asks for it (`always`, or `afterCertExpiry` with
 //!    a certificate expired now), a timestamp token that verifies against
-//!    the `tsa` stores and imprints the envelope's signature, with every
+//!    the `tsa` stores, whose TSA chain is not revoked (nor of unavailable
+//!    status), and imprints the envelope's signature, with every
 //!    certificate valid over `genTime` ± accuracy (see [`crate::timestamp`]);
 //!    `notary.x509.signingAuthority`: authentic signing time within validity;
 //! 7. revocation (`revocation` action) through [`RevocationChecker`]
@@ -422,6 +423,7 @@ impl Verifier {
             ts_action,
             now,
             &self.trust_store,
+            self.revocation.as_ref(),
             &mut out.notes,
         );
         step!(rec.record(Check::AuthenticTimestamp, ts_action, ts));
@@ -830,6 +832,7 @@ fn authentic_timestamp(
     action: Action,
     now: OffsetDateTime,
     trust_store: &TrustStore,
+    revocation: &dyn RevocationChecker,
     notes: &mut Vec<Note>,
 ) -> Result<(), Failure> {
     match scheme {
@@ -861,7 +864,7 @@ fn authentic_timestamp(
             let has_timestamp = token.is_some();
             if triggered {
                 let token = token.ok_or(Failure::MissingTimestamp)?;
-                return verify_timestamp(st, env, chain, token, trust_store, notes);
+                return verify_timestamp(st, env, chain, token, trust_store, revocation, notes);
             }
             if has_timestamp {
                 notes.push(Note::TimestampNotVerified);
@@ -873,15 +876,18 @@ fn authentic_timestamp(
 }
 
 /// Timestamp countersignature verification: the token verifies and
-/// chains to the statement's `tsa` stores, it imprints the envelope's
-/// signature, and every certificate of `chain` is valid over the whole
-/// timestamp range (`genTime` ± accuracy).
+/// chains to the statement's `tsa` stores, no TSA certificate is revoked
+/// (or of unknown status: the spec always enforces this check once the
+/// timestamp is verified), it imprints the envelope's signature, and every
+/// certificate of `chain` is valid over the whole timestamp range
+/// (`genTime` ± accuracy).
 fn verify_timestamp(
     st: &PolicyStatement,
     env: &SignatureEnvelope,
     chain: &[X509],
     token: &[u8],
     trust_store: &TrustStore,
+    revocation: &dyn RevocationChecker,
     notes: &mut Vec<Note>,
 ) -> Result<(), Failure> {
     let mut anchors: Vec<X509> = Vec::new();
@@ -899,13 +905,47 @@ fn verify_timestamp(
     let ts = crate::timestamp::verify_token(token, &anchors).map_err(Failure::Timestamp)?;
     ts.check_imprint(&env.signature)
         .map_err(Failure::Timestamp)?;
-    let (lower, upper) = (ts.lower_limit(), ts.upper_limit());
+    // Whether the TSA is still trusted now: no authentic signing time.
+    match revocation.check(&ts.tsa_chain, None) {
+        RevocationStatus::Good => {}
+        RevocationStatus::Revoked {
+            subject,
+            method,
+            url,
+        } => {
+            return Err(Failure::Timestamp(
+                crate::timestamp::TimestampError::TsaRevoked {
+                    subject,
+                    method,
+                    url,
+                },
+            ))
+        }
+        RevocationStatus::Unavailable { subject, problems } => {
+            return Err(Failure::Timestamp(
+                crate::timestamp::TimestampError::TsaRevocationUnavailable { subject, problems },
+            ))
+        }
+    }
+    let overflow = || {
+        Failure::Timestamp(crate::timestamp::TimestampError::TimeRangeOverflow {
+            gen_time: ts.gen_time,
+        })
+    };
+    let (lower, upper) = (
+        ts.lower_limit().map_err(Failure::Timestamp)?,
+        ts.upper_limit().map_err(Failure::Timestamp)?,
+    );
     // Whole seconds, rounded outwards: validity periods are in seconds.
     let floor = lower.replace_nanosecond(0).unwrap_or(lower);
     let ceil = if upper.nanosecond() == 0 {
         upper
     } else {
-        upper.replace_nanosecond(0).unwrap_or(upper) + time::Duration::SECOND
+        upper
+            .replace_nanosecond(0)
+            .unwrap_or(upper)
+            .checked_add(time::Duration::SECOND)
+            .ok_or_else(overflow)?
     };
     for at in [floor, ceil] {
         envelope::cert::check_valid_at(chain, at).map_err(|source| {

@@ -66,7 +66,31 @@ pub fn certificate(
     from: i64,
     to: i64,
 ) -> X509 {
+    certificate_with_crl(cn, key, issuer, kind, from, to, None)
+}
+
+/// [`certificate`] with a CRL distribution point `crl_url`, if given.
+pub fn certificate_with_crl(
+    cn: &str,
+    key: &PKey<Private>,
+    issuer: Option<(&X509, &PKey<Private>)>,
+    kind: Kind,
+    from: i64,
+    to: i64,
+    crl_url: Option<&str>,
+) -> X509 {
     let mut b = X509::builder().unwrap();
+    if let Some(url) = crl_url {
+        #[allow(deprecated)]
+        let ext = openssl::x509::X509Extension::new_nid(
+            None,
+            None,
+            Nid::CRL_DISTRIBUTION_POINTS,
+            &format!("URI:{url}"),
+        )
+        .unwrap();
+        b.append_extension(ext).unwrap();
+    }
     b.set_version(2).unwrap();
     b.set_serial_number(&serial()).unwrap();
     let subject = name(cn);
@@ -145,28 +169,118 @@ pub struct TsaPki {
     pub leaf: X509,
     /// The leaf's key.
     pub leaf_key: PKey<Private>,
+    /// The root's key (signs CRLs).
+    pub root_key: PKey<Private>,
 }
 
 impl TsaPki {
     /// A root valid for ten years and a TSA leaf of `leaf_kind`.
     pub fn new(leaf_kind: Kind) -> TsaPki {
+        TsaPki::with_crl(leaf_kind, None)
+    }
+
+    /// [`TsaPki::new`] whose leaf names the CRL distribution point
+    /// `crl_url`, if given.
+    pub fn with_crl(leaf_kind: Kind, crl_url: Option<&str>) -> TsaPki {
         let root_key = ec_key();
         let root = certificate("tsa root", &root_key, None, Kind::Ca, -3600, 3650 * 86400);
         let leaf_key = ec_key();
-        let leaf = certificate(
+        let leaf = certificate_with_crl(
             "tsa signer",
             &leaf_key,
             Some((&root, &root_key)),
             leaf_kind,
             -3600,
             365 * 86400,
+            crl_url,
         );
         TsaPki {
             root,
             leaf,
             leaf_key,
+            root_key,
         }
     }
+
+    /// A DER CRL by the root listing `revoked`, current for a day.
+    pub fn crl(&self, revoked: &[&X509]) -> Vec<u8> {
+        use openssl::asn1::{Asn1Object, Asn1OctetString};
+        use openssl::x509::{X509CrlBuilder, X509Extension, X509RevokedBuilder};
+        let mut b = X509CrlBuilder::new().unwrap();
+        b.set_issuer_name(self.root.subject_name()).unwrap();
+        // rust-openssl wants an authority key identifier: [0] keyIdentifier.
+        let id = self.root.digest(MessageDigest::sha1()).unwrap();
+        let mut aki = vec![0x30, 22, 0x80, 20];
+        aki.extend_from_slice(&id);
+        b.append_extension(
+            X509Extension::new_from_der(
+                &Asn1Object::from_str("2.5.29.35").unwrap(),
+                false,
+                &Asn1OctetString::new_from_bytes(&aki).unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        b.append_extension(
+            X509Extension::new_from_der(
+                &Asn1Object::from_str("2.5.29.20").unwrap(),
+                false,
+                &Asn1OctetString::new_from_bytes(&[0x02, 0x01, 0x01]).unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        b.set_last_update(&Asn1Time::from_unix(now - 3600).unwrap())
+            .unwrap();
+        b.set_next_update(&Asn1Time::from_unix(now + 86400).unwrap())
+            .unwrap();
+        for c in revoked {
+            let mut r = X509RevokedBuilder::new().unwrap();
+            r.set_serial_number(c.serial_number()).unwrap();
+            r.set_revocation_date(&Asn1Time::from_unix(now - 1800).unwrap())
+                .unwrap();
+            b.add_revoked(r.build()).unwrap();
+        }
+        b.sign(&self.root_key, MessageDigest::sha256()).unwrap();
+        b.build().unwrap().to_der().unwrap()
+    }
+}
+
+/// A port nothing listens on (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Serves `body` (a CRL) for every request on `port` from a background
+/// thread that lives until the test process ends.
+pub fn serve_crl(port: u16, body: Vec<u8>) {
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(&body);
+        }
+    });
 }
 
 /// A running TSA. The server thread lives until the test process ends.

@@ -34,25 +34,17 @@ pub fn load_certificates(bytes: &[u8]) -> Result<Vec<X509>, EnvelopeError> {
 }
 
 /// Length of the DER element (tag + length + contents) at the start of
-/// `bytes`, reading only the outer tag and length. Certificates are a
-/// SEQUENCE with a definite length.
+/// `bytes`, read with the `der` crate's header decoder (definite lengths
+/// only, as DER requires). Certificates are a SEQUENCE.
 fn outer_der_len(bytes: &[u8]) -> Option<usize> {
-    if bytes.len() < 2 || bytes[0] != 0x30 {
+    use der::{Decode, Encode};
+    let mut reader = der::SliceReader::new(bytes).ok()?;
+    let header = der::Header::decode(&mut reader).ok()?;
+    if header.tag != der::Tag::Sequence {
         return None;
     }
-    let first = bytes[1];
-    if first < 0x80 {
-        return Some(2 + usize::from(first));
-    }
-    let n = usize::from(first & 0x7f);
-    // Long form with 1..=4 length bytes; 0x80 (indefinite) is not DER.
-    if n == 0 || n > 4 || bytes.len() < 2 + n {
-        return None;
-    }
-    let len = bytes[2..2 + n]
-        .iter()
-        .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-    len.checked_add(2 + n)
+    let total = (header.encoded_len().ok()? + header.length).ok()?;
+    usize::try_from(total).ok()
 }
 
 fn load_der_sequence(bytes: &[u8]) -> Result<Vec<X509>, EnvelopeError> {
@@ -105,6 +97,29 @@ fn violation(rule: CertRule, cert: &X509Ref) -> EnvelopeError {
         subject: subject_line(cert),
         sha256_fingerprint: sha256_fingerprint(cert),
     }
+}
+
+/// A certificate's `basicConstraints` extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BasicConstraints {
+    /// Whether the extension is marked critical.
+    pub critical: bool,
+    /// The `cA` flag (absent means false).
+    pub ca: bool,
+    /// The path length constraint, if any.
+    pub path_len: Option<u8>,
+}
+
+/// The `basicConstraints` extension of `cert`, or `None` when it has none.
+/// Fails when the certificate's extensions cannot be decoded.
+pub fn basic_constraints(cert: &X509Ref) -> Result<Option<BasicConstraints>, EnvelopeError> {
+    Ok(facts(cert)?
+        .basic_constraints
+        .map(|(critical, ca, path_len)| BasicConstraints {
+            critical,
+            ca: ca == Some(true),
+            path_len,
+        }))
 }
 
 /// What the requirements look at in one certificate's extensions.

@@ -3,24 +3,47 @@
 //! the issuer's key, issuer allowed to sign CRLs), that it is current, and
 //! look up the certificate's serial number.
 //!
+//! RFC 5280 section 5.2: a CRL carrying a critical extension this code
+//! does not process is not used. Recognised: `cRLNumber`,
+//! `authorityKeyIdentifier`, `issuerAltName` and `issuingDistributionPoint`
+//! (IDP); entry extensions `reasonCode` and `invalidityDate`. An IDP is
+//! honoured only when the CRL is in scope for the certificate (section
+//! 6.3.3 b.2): its distribution point, if any, names the URL the CRL was
+//! fetched from (taken from the certificate's CRL distribution points);
+//! `onlyContainsCACerts` / `onlyContainsUserCerts` match whether the
+//! certificate is a CA; no `onlySomeReasons`, `indirectCRL` or
+//! `onlyContainsAttributeCerts`. The CRL must be signed with SHA-2 (RSA
+//! PKCS #1 v1.5, RSASSA-PSS or ECDSA).
+//!
 //! Not supported, and therefore reported as "unavailable" rather than
 //! guessed: CRLs that announce delta CRLs (`freshestCRL`), delta CRLs served
-//! as base CRLs, and indirect CRLs (signed by someone other than the issuer).
+//! as base CRLs, partitioned CRLs out of scope for the certificate, and
+//! indirect CRLs (signed by someone other than the issuer).
 
+use cms::cert::x509::crl::CertificateList;
+use cms::cert::x509::ext::pkix::crl::dp::IssuingDistributionPoint;
+use cms::cert::x509::ext::pkix::name::{DistributionPointName, GeneralName};
+use cms::cert::x509::ext::Extension;
+use cms::cert::x509::Certificate;
+use der::asn1::{GeneralizedTime, ObjectIdentifier};
+use der::Decode;
 use openssl::x509::{CrlStatus, ReasonCode, X509Crl, X509KeyUsage, X509Ref, X509};
 use time::OffsetDateTime;
 
-use super::der;
 use super::fetch::{self, FetchError, FetchLimits};
 
 /// Clock skew tolerated on `thisUpdate` / `nextUpdate`, in seconds.
 pub const VALIDITY_LEEWAY_SECS: i64 = 300;
 /// `CRLReason` value of `certificateHold`.
 const CERTIFICATE_HOLD: i64 = 6;
-/// OID 2.5.29.46 (freshestCRL), encoded.
-const FRESHEST_CRL: &[u8] = &[0x55, 0x1d, 0x2e];
-/// OID 2.5.29.27 (deltaCRLIndicator), encoded.
-const DELTA_CRL_INDICATOR: &[u8] = &[0x55, 0x1d, 0x1b];
+const FRESHEST_CRL: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.46");
+const DELTA_CRL_INDICATOR: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.27");
+const ISSUING_DISTRIBUTION_POINT: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.28");
+const CRL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.20");
+const AUTHORITY_KEY_IDENTIFIER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
+const ISSUER_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.18");
+const REASON_CODE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
+const INVALIDITY_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.24");
 
 /// What a trusted CRL says about the certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +84,26 @@ pub enum CrlError {
     /// The CRL relies on delta CRLs, or is one.
     #[error("delta CRLs are not supported")]
     DeltaCrl,
+    /// The CRL (or one of its entries) has a critical extension this
+    /// verifier does not process (RFC 5280 section 5.2: it must not be used).
+    #[error("the CRL has critical extension {oid}, which is not supported")]
+    UnsupportedCriticalExtension {
+        /// The extension's object identifier.
+        oid: String,
+    },
+    /// The CRL's issuing distribution point limits it to a scope that does
+    /// not cover this certificate (or that this verifier cannot check).
+    #[error("the CRL does not cover this certificate: its issuing distribution point {reason}")]
+    OutOfScope {
+        /// What excludes it.
+        reason: &'static str,
+    },
+    /// The CRL is signed with an algorithm not allowed (SHA-1, MD5, ...).
+    #[error("the CRL is signed with algorithm {oid}, which is not allowed (SHA-2 with RSA, RSASSA-PSS or ECDSA only)")]
+    WeakSignatureAlgorithm {
+        /// The algorithm's object identifier.
+        oid: String,
+    },
 }
 
 /// Downloads the CRL at `url` and looks up `cert` (issued by `issuer`).
@@ -74,7 +117,7 @@ pub fn query(
     now: OffsetDateTime,
 ) -> Result<CrlVerdict, CrlError> {
     let bytes = fetch::get(url, limits)?;
-    evaluate(&bytes, cert, issuer, signing_time, now)
+    evaluate(&bytes, cert, issuer, url, signing_time, now)
 }
 
 fn asn1_to_datetime(t: &openssl::asn1::Asn1TimeRef) -> Result<OffsetDateTime, CrlError> {
@@ -84,11 +127,13 @@ fn asn1_to_datetime(t: &openssl::asn1::Asn1TimeRef) -> Result<OffsetDateTime, Cr
     OffsetDateTime::from_unix_timestamp(secs).map_err(|_| CrlError::Malformed)
 }
 
-/// Checks a downloaded CRL (DER, or PEM) for `cert` issued by `issuer`.
+/// Checks a downloaded CRL (DER, or PEM) for `cert` issued by `issuer`,
+/// fetched from `url` (one of `cert`'s CRL distribution points).
 pub fn evaluate(
     bytes: &[u8],
     cert: &X509Ref,
     issuer: &X509,
+    url: &str,
     signing_time: Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> Result<CrlVerdict, CrlError> {
@@ -107,17 +152,20 @@ pub fn evaluate(
             return Err(CrlError::NotTrusted);
         }
     }
+    let list = CertificateList::from_der(&der).map_err(|_| CrlError::Malformed)?;
+    if list.signature_algorithm != list.tbs_cert_list.signature {
+        return Err(CrlError::Malformed);
+    }
+    if !super::is_allowed_signature_algorithm(&list.signature_algorithm) {
+        return Err(CrlError::WeakSignatureAlgorithm {
+            oid: list.signature_algorithm.oid.to_string(),
+        });
+    }
     let key = issuer.public_key().map_err(|_| CrlError::NotTrusted)?;
     if !crl.verify(&key).unwrap_or(false) {
         return Err(CrlError::NotTrusted);
     }
-    let oids = der::crl_extension_oids(&der).ok_or(CrlError::Malformed)?;
-    if oids
-        .iter()
-        .any(|o| o == FRESHEST_CRL || o == DELTA_CRL_INDICATOR)
-    {
-        return Err(CrlError::DeltaCrl);
-    }
+    check_extensions(&list, cert, url)?;
 
     let leeway = time::Duration::seconds(VALIDITY_LEEWAY_SECS);
     if asn1_to_datetime(crl.last_update())? > now + leeway {
@@ -153,11 +201,7 @@ pub fn evaluate(
             }
             // An invalidity date at or after the authentic signing time
             // means the key was still sound when the signature was made.
-            let invalidity = entry
-                .to_der()
-                .ok()
-                .and_then(|d| der::crl_entry_invalidity_date(&d))
-                .and_then(|s| der::parse_generalized_time(&s));
+            let invalidity = invalidity_date(&list, cert)?;
             match (invalidity, signing_time) {
                 (Some(invalid_from), Some(signed_at)) if invalid_from >= signed_at => {
                     Ok(CrlVerdict::Good)
@@ -166,4 +210,127 @@ pub fn evaluate(
             }
         }
     }
+}
+
+/// Whether `ext` is critical and not among `known`.
+fn unsupported_critical(ext: &Extension, known: &[ObjectIdentifier]) -> Result<(), CrlError> {
+    if ext.critical && !known.contains(&ext.extn_id) {
+        return Err(CrlError::UnsupportedCriticalExtension {
+            oid: ext.extn_id.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// The CRL-level and entry-level extension rules (see the module docs).
+fn check_extensions(list: &CertificateList, cert: &X509Ref, url: &str) -> Result<(), CrlError> {
+    let tbs = &list.tbs_cert_list;
+    for ext in tbs.crl_extensions.iter().flatten() {
+        if ext.extn_id == FRESHEST_CRL || ext.extn_id == DELTA_CRL_INDICATOR {
+            return Err(CrlError::DeltaCrl);
+        }
+        unsupported_critical(
+            ext,
+            &[
+                CRL_NUMBER,
+                AUTHORITY_KEY_IDENTIFIER,
+                ISSUER_ALT_NAME,
+                ISSUING_DISTRIBUTION_POINT,
+            ],
+        )?;
+        if ext.extn_id == ISSUING_DISTRIBUTION_POINT {
+            let idp = IssuingDistributionPoint::from_der(ext.extn_value.as_bytes())
+                .map_err(|_| CrlError::Malformed)?;
+            check_scope(&idp, cert, url)?;
+        }
+    }
+    // Section 5.3: an unprocessable critical entry extension anywhere
+    // makes the whole CRL unusable. (`certificateIssuer` belongs to
+    // indirect CRLs, which are not supported.)
+    for entry in tbs.revoked_certificates.iter().flatten() {
+        for ext in entry.crl_entry_extensions.iter().flatten() {
+            unsupported_critical(ext, &[REASON_CODE, INVALIDITY_DATE])?;
+        }
+    }
+    Ok(())
+}
+
+/// RFC 5280 section 6.3.3 (b)(2) for a direct CRL.
+fn check_scope(idp: &IssuingDistributionPoint, cert: &X509Ref, url: &str) -> Result<(), CrlError> {
+    let out = |reason| Err(CrlError::OutOfScope { reason });
+    if idp.indirect_crl {
+        return out("marks it as an indirect CRL");
+    }
+    if idp.only_some_reasons.is_some() {
+        return out("limits it to some revocation reasons");
+    }
+    if idp.only_contains_attribute_certs {
+        return out("limits it to attribute certificates");
+    }
+    if idp.only_contains_ca_certs || idp.only_contains_user_certs {
+        let ca = is_ca(cert)?;
+        if idp.only_contains_ca_certs && !ca {
+            return out("limits it to CA certificates");
+        }
+        if idp.only_contains_user_certs && ca {
+            return out("limits it to end-entity certificates");
+        }
+    }
+    match &idp.distribution_point {
+        None => Ok(()),
+        Some(DistributionPointName::FullName(names)) => {
+            let named = names.iter().any(
+                |n| matches!(n, GeneralName::UniformResourceIdentifier(u) if u.as_str() == url),
+            );
+            if named {
+                Ok(())
+            } else {
+                out("names another distribution point than the URL it was fetched from")
+            }
+        }
+        Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => {
+            out("names its distribution point relative to the issuer, which is not supported")
+        }
+    }
+}
+
+/// `cert` decoded by `x509-cert`.
+fn parsed(cert: &X509Ref) -> Result<Certificate, CrlError> {
+    let der = cert.to_der().map_err(|_| CrlError::Malformed)?;
+    Certificate::from_der(&der).map_err(|_| CrlError::Malformed)
+}
+
+/// Whether `cert` has basic constraints with `cA` true.
+fn is_ca(cert: &X509Ref) -> Result<bool, CrlError> {
+    notation_plugin_sdk::envelope::cert::basic_constraints(cert)
+        .map(|bc| bc.is_some_and(|bc| bc.ca))
+        .map_err(|_| CrlError::Malformed)
+}
+
+/// The `invalidityDate` of `cert`'s entry in `list`, if any (an
+/// undecodable one counts as absent: the certificate stays revoked).
+fn invalidity_date(
+    list: &CertificateList,
+    cert: &X509Ref,
+) -> Result<Option<OffsetDateTime>, CrlError> {
+    let serial = parsed(cert)?.tbs_certificate.serial_number;
+    let Some(entry) = list
+        .tbs_cert_list
+        .revoked_certificates
+        .iter()
+        .flatten()
+        .find(|e| e.serial_number == serial)
+    else {
+        return Ok(None);
+    };
+    Ok(entry
+        .crl_entry_extensions
+        .iter()
+        .flatten()
+        .find(|e| e.extn_id == INVALIDITY_DATE)
+        .and_then(|e| GeneralizedTime::from_der(e.extn_value.as_bytes()).ok())
+        .and_then(|t| {
+            let secs = i64::try_from(t.to_unix_duration().as_secs()).ok()?;
+            OffsetDateTime::from_unix_timestamp(secs).ok()
+        }))
 }

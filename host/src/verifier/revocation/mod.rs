@@ -7,7 +7,8 @@
 //! each certificate:
 //! * no OCSP URL (AIA) and no CRL distribution point: not revocable, good;
 //! * OCSP URLs first, tried in order until one answers HTTP 200
-//!   ([`ocsp`]): `good` → good, `revoked` → revoked; `unknown`, an
+//!   ([`ocsp`]): `good` → good, `revoked` → revoked (unless it became
+//!   invalid after the authentic signing time); `unknown`, an
 //!   untrusted, stale or malformed response, or no answer → fall back to
 //!   the CRL distribution points, if any;
 //! * CRL URLs in order until one answers HTTP 200 ([`crl`]);
@@ -20,13 +21,14 @@
 //! Freshness is judged against the system clock with 5 minutes of leeway.
 
 pub mod crl;
-mod der;
 pub mod fetch;
 pub mod ocsp;
 
 use std::fmt;
 use std::time::Duration;
 
+use ::der::asn1::ObjectIdentifier;
+use cms::cert::x509::spki::AlgorithmIdentifierOwned;
 use openssl::x509::{X509Ref, X509};
 use time::OffsetDateTime;
 
@@ -149,6 +151,51 @@ pub(crate) fn is_issued_by(cert: &X509Ref, issuer: &X509Ref) -> bool {
         .unwrap_or(false)
 }
 
+const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+const SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
+const SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
+const RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
+/// Signature algorithms accepted on CRLs and OCSP responses: SHA-2 with
+/// RSA PKCS #1 v1.5 or ECDSA (RSASSA-PSS is checked separately).
+const SHA2_SIGNATURE_ALGORITHMS: &[ObjectIdentifier] = &[
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11"), // sha256WithRSAEncryption
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12"), // sha384WithRSAEncryption
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13"), // sha512WithRSAEncryption
+    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2"),   // ecdsa-with-SHA256
+    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3"),   // ecdsa-with-SHA384
+    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4"),   // ecdsa-with-SHA512
+];
+
+/// `RSASSA-PSS-params` (RFC 4055): only the hash is looked at; its
+/// default is SHA-1.
+#[derive(::der::Sequence)]
+struct PssParams {
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    hash_algorithm: Option<AlgorithmIdentifierOwned>,
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
+    mask_gen_algorithm: Option<::der::Any>,
+    #[asn1(context_specific = "2", tag_mode = "EXPLICIT", optional = "true")]
+    salt_length: Option<::der::Any>,
+    #[asn1(context_specific = "3", tag_mode = "EXPLICIT", optional = "true")]
+    trailer_field: Option<::der::Any>,
+}
+
+/// Whether a CRL or OCSP response signature algorithm is allowed: SHA-2
+/// only, as for certificates (no SHA-1, no MD5).
+pub(crate) fn is_allowed_signature_algorithm(alg: &AlgorithmIdentifierOwned) -> bool {
+    if SHA2_SIGNATURE_ALGORITHMS.contains(&alg.oid) {
+        return true;
+    }
+    if alg.oid != RSASSA_PSS {
+        return false;
+    }
+    alg.parameters
+        .as_ref()
+        .and_then(|p| p.decode_as::<PssParams>().ok())
+        .and_then(|p| p.hash_algorithm)
+        .is_some_and(|h| [SHA256, SHA384, SHA512].contains(&h.oid))
+}
+
 fn subject(cert: &X509Ref) -> String {
     crate::trustpolicy::dn::DistinguishedName::from_x509_name(cert.subject_name()).to_string()
 }
@@ -229,7 +276,7 @@ impl OnlineRevocationChecker {
         }
         let mut problems = Vec::new();
         for url in &ocsp {
-            match ocsp::query(cert, issuer, url, &self.ocsp) {
+            match ocsp::query(cert, issuer, url, &self.ocsp, signing_time) {
                 Ok(answer) => {
                     let unverified = answer
                         .responders_to_check
