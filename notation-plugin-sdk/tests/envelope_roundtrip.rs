@@ -262,6 +262,24 @@ fn a_wrong_certificate_fails() {
     }
 }
 
+#[test]
+fn an_overlong_certificate_chain_is_refused_before_decoding() {
+    let signer = signer(&KeySpec::Ec256);
+    let leaf = signer.chain()[0].clone();
+    for format in FORMATS {
+        let bytes = envelope::sign(format, &request(SigningScheme::X509), &signer).unwrap();
+        let long: Vec<X509> = vec![leaf.clone(); envelope::cert::MAX_CERTIFICATES + 1];
+        let overlong = with_chain(format, &bytes, &long);
+        assert!(matches!(
+            envelope::parse(format, &overlong),
+            Err(EnvelopeError::TooManyCertificates { count, .. })
+                if count == envelope::cert::MAX_CERTIFICATES + 1
+        ));
+        let at_limit = with_chain(format, &bytes, &long[1..]);
+        assert!(envelope::parse(format, &at_limit).is_ok());
+    }
+}
+
 /// A signer (as a plugin would be) whose signature does not match the
 /// chain it returns.
 struct LyingSigner {

@@ -13,26 +13,8 @@ use crate::error::CliError;
 
 /// Signs the artifact and prints `Successfully signed REF@DIGEST`.
 pub fn run(ctx: &Context, args: SignArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let format = match args.signature_format {
-        Some(SignatureFormatArg::Jws) => EnvelopeFormat::Jws,
-        Some(SignatureFormatArg::Cose) => EnvelopeFormat::Cose,
-        None => match ctx.config.load_settings()?.signature_format.as_deref() {
-            Some("cose") => EnvelopeFormat::Cose,
-            Some("jws") | None => EnvelopeFormat::Jws,
-            Some(other) => {
-                return Err(CliError::UnknownSignatureFormat {
-                    value: other.to_string(),
-                })
-            }
-        },
-    };
-    let expiry = match &args.expiry {
-        Some(v) => Some(
-            signing::parse_duration(v)
-                .ok_or_else(|| CliError::InvalidDuration { value: v.clone() })?,
-        ),
-        None => None,
-    };
+    let format = signature_format(ctx, args.signature_format)?;
+    let expiry = expiry(args.expiry.as_deref())?;
     let user_metadata = parse_key_values("user-metadata", &args.user_metadata)?;
     notation_plugin_sdk::envelope::check_user_annotations(&user_metadata)
         .map_err(signing::SigningError::from)?;
@@ -110,4 +92,34 @@ pub fn run(ctx: &Context, args: SignArgs, out: &mut dyn Write) -> Result<(), Cli
         opened.digest_reference(&pushed.manifest.digest)
     )?;
     Ok(())
+}
+
+/// `--signature-format`, else `signatureFormat` in config.json, else JWS.
+pub(super) fn signature_format(
+    ctx: &Context,
+    flag: Option<SignatureFormatArg>,
+) -> Result<EnvelopeFormat, CliError> {
+    Ok(match flag {
+        Some(SignatureFormatArg::Jws) => EnvelopeFormat::Jws,
+        Some(SignatureFormatArg::Cose) => EnvelopeFormat::Cose,
+        None => match ctx.config.load_settings()?.signature_format.as_deref() {
+            Some("cose") => EnvelopeFormat::Cose,
+            Some("jws") | None => EnvelopeFormat::Jws,
+            Some(other) => {
+                return Err(CliError::UnknownSignatureFormat {
+                    value: other.to_string(),
+                })
+            }
+        },
+    })
+}
+
+/// `--expiry` as a duration (`None` without the flag).
+pub(super) fn expiry(flag: Option<&str>) -> Result<Option<std::time::Duration>, CliError> {
+    flag.map(|v| {
+        signing::parse_duration(v).ok_or_else(|| CliError::InvalidDuration {
+            value: v.to_string(),
+        })
+    })
+    .transpose()
 }

@@ -157,6 +157,23 @@ pub fn run(ctx: &Context, args: VerifyArgs, out: &mut dyn Write) -> Result<(), C
         return Ok(());
     }
 
+    print_verified(
+        out,
+        &reference,
+        accepted,
+        "The artifact was signed with the following user metadata.",
+    )
+}
+
+/// The success report of `verify` and `blob verify`: logged failures as
+/// warnings on stderr, the line scripts look for, then the signed user
+/// metadata under `metadata_heading`.
+pub(super) fn print_verified(
+    out: &mut dyn Write,
+    reference: &str,
+    accepted: &SignatureOutcome,
+    metadata_heading: &str,
+) -> Result<(), CliError> {
     let mut warned = false;
     for (check, failure) in accepted.logged_failures() {
         eprintln!("Warning: {check} was set to \"log\" and failed with error: {failure}");
@@ -172,10 +189,7 @@ pub fn run(ctx: &Context, args: VerifyArgs, out: &mut dyn Write) -> Result<(), C
         .and_then(|p| p.target_artifact.annotations.clone())
         .unwrap_or_default();
     if !metadata.is_empty() {
-        writeln!(
-            out,
-            "\nThe artifact was signed with the following user metadata.\n"
-        )?;
+        writeln!(out, "\n{metadata_heading}\n")?;
         let mut table = Table::new(&["KEY", "VALUE"]);
         for (k, v) in metadata {
             table.row(vec![k, v]);

@@ -99,6 +99,18 @@ fn violation(rule: CertRule, cert: &X509Ref) -> EnvelopeError {
     }
 }
 
+/// Refuses an envelope chain longer than [`MAX_CERTIFICATES`] before any
+/// certificate in it is decoded.
+pub(crate) fn check_chain_length(count: usize) -> Result<(), EnvelopeError> {
+    if count > MAX_CERTIFICATES {
+        return Err(EnvelopeError::TooManyCertificates {
+            count,
+            max: MAX_CERTIFICATES,
+        });
+    }
+    Ok(())
+}
+
 /// A certificate's `basicConstraints` extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BasicConstraints {

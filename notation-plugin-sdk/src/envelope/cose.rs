@@ -465,6 +465,7 @@ pub fn decode(bytes: &[u8]) -> Result<SignatureEnvelope, EnvelopeError> {
                         })
                     }
                 };
+                super::cert::check_chain_length(ders.len())?;
                 for (index, der) in ders.into_iter().enumerate() {
                     chain.push(
                         X509::from_der(der).map_err(|source| {

@@ -207,6 +207,14 @@ pub enum EnvelopeError {
     /// The envelope carries no certificate chain.
     #[error("signature envelope has no certificate chain")]
     MissingCertificateChain,
+    /// The envelope carries more certificates than any real chain has.
+    #[error("signature envelope carries {count} certificates; at most {max} are accepted")]
+    TooManyCertificates {
+        /// How many the envelope carries.
+        count: usize,
+        /// The limit ([`crate::envelope::cert::MAX_CERTIFICATES`]).
+        max: usize,
+    },
     /// A certificate in the envelope could not be decoded.
     #[error("certificate #{index} in the signature envelope is malformed: {source}")]
     InvalidCertificate {

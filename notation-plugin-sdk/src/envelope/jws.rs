@@ -348,8 +348,10 @@ pub fn decode(bytes: &[u8]) -> Result<SignatureEnvelope, EnvelopeError> {
         |name| REGISTERED.contains(&name),
     )?;
 
+    let x5c = raw.header.x5c.unwrap_or_default();
+    super::cert::check_chain_length(x5c.len())?;
     let mut chain = Vec::new();
-    for (index, c) in raw.header.x5c.unwrap_or_default().iter().enumerate() {
+    for (index, c) in x5c.iter().enumerate() {
         let der = STANDARD
             .decode(c)
             .map_err(|_| EnvelopeError::InvalidBase64 { field: "x5c" })?;

@@ -4,10 +4,9 @@ use std::io::Write;
 
 use notation_host::blob;
 use notation_host::signing::{self, KeySelection, SignOptions, TimestampOptions};
-use notation_plugin_sdk::envelope::EnvelopeFormat;
 
 use super::Error;
-use crate::cli::args::{BlobSignArgs, SignatureFormatArg};
+use crate::cli::args::BlobSignArgs;
 use crate::cli::output::parse_key_values;
 use crate::cli::Context;
 use crate::error::CliError;
@@ -15,32 +14,8 @@ use crate::error::CliError;
 /// Signs the blob and prints `Successfully signed PATH` and where the
 /// signature file was written.
 pub(super) fn run(ctx: &Context, args: BlobSignArgs, out: &mut dyn Write) -> Result<(), Error> {
-    let format = match args.signature_format {
-        Some(SignatureFormatArg::Jws) => EnvelopeFormat::Jws,
-        Some(SignatureFormatArg::Cose) => EnvelopeFormat::Cose,
-        None => match ctx
-            .config
-            .load_settings()
-            .map_err(CliError::from)?
-            .signature_format
-            .as_deref()
-        {
-            Some("cose") => EnvelopeFormat::Cose,
-            Some("jws") | None => EnvelopeFormat::Jws,
-            Some(other) => {
-                return Err(CliError::UnknownSignatureFormat {
-                    value: other.to_string(),
-                })
-            }
-        },
-    };
-    let expiry = match &args.expiry {
-        Some(v) => Some(
-            signing::parse_duration(v)
-                .ok_or_else(|| CliError::InvalidDuration { value: v.clone() })?,
-        ),
-        None => None,
-    };
+    let format = crate::cli::sign::signature_format(ctx, args.signature_format)?;
+    let expiry = crate::cli::sign::expiry(args.expiry.as_deref())?;
     let user_metadata = parse_key_values("user-metadata", &args.user_metadata)?;
     notation_plugin_sdk::envelope::check_user_annotations(&user_metadata)
         .map_err(signing::SigningError::from)

@@ -9,7 +9,7 @@ use notation_host::truststore::TrustStore;
 
 use super::Error;
 use crate::cli::args::BlobVerifyArgs;
-use crate::cli::output::{parse_key_values, Table};
+use crate::cli::output::parse_key_values;
 use crate::cli::Context;
 
 /// Verifies and prints `Successfully verified signature for PATH`, then the
@@ -59,30 +59,10 @@ pub(super) fn run(ctx: &Context, args: BlobVerifyArgs, out: &mut dyn Write) -> R
         );
     }
     let outcome = result?;
-    let mut warned = false;
-    for (check, failure) in outcome.logged_failures() {
-        eprintln!("Warning: {check} was set to \"log\" and failed with error: {failure}");
-        warned = true;
-    }
-    if warned {
-        writeln!(out)?;
-    }
-    writeln!(out, "Successfully verified signature for {blob_shown}")?;
-    let metadata = outcome
-        .payload
-        .as_ref()
-        .and_then(|p| p.target_artifact.annotations.clone())
-        .unwrap_or_default();
-    if !metadata.is_empty() {
-        writeln!(
-            out,
-            "\nThe signature contains the following user metadata:\n"
-        )?;
-        let mut table = Table::new(&["KEY", "VALUE"]);
-        for (k, v) in metadata {
-            table.row(vec![k, v]);
-        }
-        table.write(out)?;
-    }
-    Ok(())
+    crate::cli::verify::print_verified(
+        out,
+        &blob_shown.to_string(),
+        &outcome,
+        "The signature contains the following user metadata:",
+    )
 }
