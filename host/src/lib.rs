@@ -12,10 +12,12 @@
 //! * [`truststore`], [`trustpolicy`], [`verifier`]: the verification engine.
 //! * [`plugin_manager`]: plugin install and uninstall.
 //! * [`fsutil`]: atomic file writes.
+//! * [`http`]: the TLS and agent settings every outbound client shares.
 pub mod artifact;
 pub mod blob;
 pub mod config;
 pub mod fsutil;
+pub mod http;
 pub mod plugin_manager;
 pub mod registry;
 pub mod signing;

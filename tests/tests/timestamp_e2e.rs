@@ -188,4 +188,101 @@ fn sign_with_timestamp_then_verify_with_tsa_store() {
     ]);
     let err = cli.fails(&["verify", "--oci-layout", "--scope", "local/e2e", &image]);
     assert!(err.contains("timestamp"), "{err}");
+
+    // One more signature, from a TSA stating an accuracy of 1.5 s.
+    let accurate = TsaServer::start(&pki);
+    cli.ok(&[
+        "sign",
+        "--oci-layout",
+        "--timestamp-url",
+        &accurate.url,
+        "--timestamp-root-cert",
+        root,
+        &image,
+    ]);
+    inspect_shows_timestamps(&cli, &image, &pki);
+}
+
+/// Seconds since midnight of an RFC 3339 UTC time (`...Thh:mm:ss[.f]Z`).
+fn seconds_of_day(rfc3339: &str) -> f64 {
+    let clock = rfc3339
+        .split_once('T')
+        .and_then(|(_, t)| t.strip_suffix('Z'))
+        .unwrap_or_else(|| panic!("not an RFC 3339 UTC time: {rfc3339}"));
+    clock
+        .split(':')
+        .map(|p| p.parse::<f64>().expect("number"))
+        .fold(0.0, |acc, p| acc * 60.0 + p)
+}
+
+/// `notation inspect` (JSON and tree) shows each signature's timestamp
+/// range and the certificates its token carries (the TSA leaf and root).
+fn inspect_shows_timestamps(cli: &Cli, image: &str, pki: &TsaPki) {
+    let fingerprint = |c: &openssl::x509::X509| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(c.to_der().expect("der")))
+    };
+    let tsa_certs = serde_json::json!([
+        {
+            "SHA256Fingerprint": fingerprint(&pki.leaf),
+            "issuedTo": "CN=tsa signer,O=Test TSA,C=US",
+            "issuedBy": "CN=tsa root,O=Test TSA,C=US",
+        },
+        {
+            "SHA256Fingerprint": fingerprint(&pki.root),
+            "issuedTo": "CN=tsa root,O=Test TSA,C=US",
+            "issuedBy": "CN=tsa root,O=Test TSA,C=US",
+        }
+    ]);
+
+    let doc: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["inspect", "--oci-layout", "-o", "json", image]))
+            .expect("inspect -o json prints JSON");
+    let sigs = doc["signatures"].as_array().expect("signatures");
+    assert_eq!(sigs.len(), 3, "{doc:#}");
+    let mut widths = Vec::new();
+    for sig in sigs {
+        let ts = &sig["unsignedAttributes"]["timestampSignature"];
+        let range = ts["timestamp"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{sig:#}"));
+        let (earliest, latest) = range
+            .strip_prefix('[')
+            .and_then(|r| r.strip_suffix(']'))
+            .and_then(|r| r.split_once(", "))
+            .unwrap_or_else(|| panic!("timestamp is not [a, b]: {range}"));
+        let (earliest, latest) = (seconds_of_day(earliest), seconds_of_day(latest));
+        // genTime (the middle of the range) follows the signing time by
+        // less than a minute.
+        let signed = sig["signedAttributes"]["signingTime"]
+            .as_str()
+            .expect("time");
+        let width = (latest - earliest).rem_euclid(86_400.0);
+        let after = (earliest + width / 2.0 - seconds_of_day(signed)).rem_euclid(86_400.0);
+        assert!(after < 60.0, "{signed} vs {range}");
+        widths.push(width);
+        // In the token's order (a DER SET OF, so sorted by encoding).
+        let mut certs = ts["certificates"].as_array().expect("certificates").clone();
+        certs.sort_by_key(|c| c["issuedTo"] != tsa_certs[0]["issuedTo"]);
+        assert_eq!(certs.len(), 2, "{ts:#}");
+        for (got, want) in certs.iter().zip(tsa_certs.as_array().expect("list")) {
+            for key in ["SHA256Fingerprint", "issuedTo", "issuedBy"] {
+                assert_eq!(got[key], want[key], "{ts:#}");
+            }
+            assert!(got["expiry"].as_str().is_some_and(|e| e.ends_with('Z')));
+        }
+    }
+    widths.sort_by(f64::total_cmp);
+    assert_eq!(widths, [0.0, 0.0, 3.0]);
+
+    let tree = cli.ok(&["inspect", "--oci-layout", image]);
+    assert_eq!(tree.matches("timestamp signature\n").count(), 3, "{tree}");
+    assert_eq!(tree.matches("── timestamp: [").count(), 3, "{tree}");
+    let leaf_line = format!("SHA256 fingerprint: {}\n", fingerprint(&pki.leaf));
+    assert_eq!(tree.matches(&leaf_line).count(), 3, "{tree}");
+    assert!(
+        tree.contains("issued to: CN=tsa signer,O=Test TSA,C=US\n"),
+        "{tree}"
+    );
+    assert!(!tree.contains("verified"), "{tree}");
 }

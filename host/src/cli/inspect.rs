@@ -3,10 +3,21 @@
 
 use std::io::Write;
 
+use cms::cert::CertificateChoices;
+use cms::content_info::ContentInfo;
+use cms::signed_data::SignedData;
+use der::asn1::{ObjectIdentifier, OctetString};
+use der::{Any, Decode, Encode, Tag, Tagged};
 use notation_host::registry::oci::ARTIFACT_TYPE_NOTARY_SIGNATURE;
 use notation_host::registry::Descriptor;
+use notation_host::timestamp::request::hash_of_oid;
+use notation_host::timestamp::MAX_TOKEN_SIZE;
+use notation_plugin_sdk::envelope::cert::MAX_CERTIFICATES;
 use notation_plugin_sdk::envelope::{self, EnvelopeFormat, SignatureEnvelope};
+use notation_plugin_sdk::vocab::HashAlgorithm;
+use openssl::hash::{hash, MessageDigest};
 use openssl::x509::X509;
+use x509_tsp::{Accuracy, MessageImprint};
 
 use super::args::{InspectArgs, OutputFormat};
 use super::list::{discover, pretty};
@@ -88,6 +99,35 @@ fn cert_not_after(c: &X509) -> Option<time::OffsetDateTime> {
     to_datetime(c.not_after())
 }
 
+/// A `certificates` node under `node` listing `chain`.
+fn tree_certificates(node: &mut Node, chain: &[X509]) {
+    let certs = node.add("certificates");
+    for c in chain {
+        let n = certs.add_pair("SHA256 fingerprint", sha256_fingerprint(c));
+        n.add_pair("issued to", name_string(c.subject_name()));
+        n.add_pair("issued by", name_string(c.issuer_name()));
+        n.add_pair(
+            "expiry",
+            cert_not_after(c).map(format_tree_time).unwrap_or_default(),
+        );
+    }
+}
+
+/// `chain` as upstream's JSON certificate list.
+fn json_certificates(chain: &[X509]) -> Vec<serde_json::Value> {
+    chain
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "SHA256Fingerprint": sha256_fingerprint(c),
+                "issuedTo": name_string(c.subject_name()),
+                "issuedBy": name_string(c.issuer_name()),
+                "expiry": cert_not_after(c).map(format_rfc3339).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
 /// The details of one envelope under `node` (shared with `blob inspect`).
 pub(super) fn tree_signature(node: &mut Node, env: &SignatureEnvelope) {
     node.add_pair("signature algorithm", env.signing_algorithm.as_str());
@@ -119,22 +159,26 @@ pub(super) fn tree_signature(node: &mut Node, env: &SignatureEnvelope) {
     if let Some(agent) = &ua.signing_agent {
         unsigned.add_pair("signing agent", agent);
     }
-    if ua.timestamp_signature.is_some() {
-        unsigned.add_pair(
-            "timestamp signature",
-            "present (not decoded by this version)",
-        );
+    if let Some(token) = &ua.timestamp_signature {
+        let ts = unsigned.add("timestamp signature");
+        match read_timestamp(token, &env.signature) {
+            Ok(t) => {
+                ts.add_pair(
+                    "timestamp",
+                    format!(
+                        "[{}, {}]",
+                        format_tree_time(t.earliest),
+                        format_tree_time(t.latest)
+                    ),
+                );
+                tree_certificates(ts, &t.certificates);
+            }
+            Err(e) => {
+                ts.add_pair("error", timestamp_error_message(&e));
+            }
+        }
     }
-    let certs = node.add("certificates");
-    for c in &env.certificate_chain {
-        let n = certs.add_pair("SHA256 fingerprint", sha256_fingerprint(c));
-        n.add_pair("issued to", name_string(c.subject_name()));
-        n.add_pair("issued by", name_string(c.issuer_name()));
-        n.add_pair(
-            "expiry",
-            cert_not_after(c).map(format_tree_time).unwrap_or_default(),
-        );
-    }
+    tree_certificates(node, &env.certificate_chain);
     let artifact = node.add("signed artifact");
     match &payload {
         Some(p) => {
@@ -177,18 +221,21 @@ pub(super) fn json_envelope(env: &SignatureEnvelope) -> serde_json::Value {
     if let Some(agent) = &env.unsigned_attributes.signing_agent {
         unsigned.insert("signingAgent".into(), agent.clone().into());
     }
-    let certs: Vec<serde_json::Value> = env
-        .certificate_chain
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "SHA256Fingerprint": sha256_fingerprint(c),
-                "issuedTo": name_string(c.subject_name()),
-                "issuedBy": name_string(c.issuer_name()),
-                "expiry": cert_not_after(c).map(format_rfc3339).unwrap_or_default(),
-            })
-        })
-        .collect();
+    if let Some(token) = &env.unsigned_attributes.timestamp_signature {
+        let ts = match read_timestamp(token, &env.signature) {
+            Ok(t) => serde_json::json!({
+                "timestamp": format!(
+                    "[{}, {}]",
+                    format_rfc3339(t.earliest),
+                    format_rfc3339(t.latest)
+                ),
+                "certificates": json_certificates(&t.certificates),
+            }),
+            Err(e) => serde_json::json!({ "error": timestamp_error_message(&e) }),
+        };
+        unsigned.insert("timestampSignature".into(), ts);
+    }
+    let certs = json_certificates(&env.certificate_chain);
     let mut v = serde_json::json!({
         "signatureAlgorithm": env.signing_algorithm.as_str(),
         "signatureEnvelopeType": env.format.media_type(),
@@ -212,4 +259,212 @@ pub(super) fn json_envelope(env: &SignatureEnvelope) -> serde_json::Value {
         });
     }
     v
+}
+
+/// What a timestamp token states, read for display only: neither the
+/// token's signature nor its TSA chain is checked here (verification does
+/// that against the `tsa` trust store), so none of this is trusted.
+struct TimestampClaims {
+    /// `genTime` minus the accuracy.
+    earliest: time::OffsetDateTime,
+    /// `genTime` plus the accuracy.
+    latest: time::OffsetDateTime,
+    /// The certificates the token carries, in its order.
+    certificates: Vec<X509>,
+}
+
+/// Why a timestamp token could not be read for display.
+#[derive(Debug, thiserror::Error)]
+enum TimestampReadError {
+    #[error("it is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("its {part} cannot be decoded: {source}")]
+    Malformed {
+        part: &'static str,
+        source: der::Error,
+    },
+    #[error("it is not a CMS SignedData over a TSTInfo")]
+    NotATimestampToken,
+    #[error("it carries more than {limit} certificates")]
+    TooManyCertificates { limit: usize },
+    #[error("a certificate in it cannot be decoded: {0}")]
+    Certificate(#[from] openssl::error::ErrorStack),
+    #[error("its genTime {value:?} is not a UTC GeneralizedTime")]
+    GenTime { value: String },
+    #[error("its accuracy is out of range")]
+    Accuracy,
+    #[error("its message imprint uses the unsupported hash algorithm {oid}")]
+    UnsupportedHash { oid: String },
+    #[error("its message imprint is not the hash of this signature")]
+    ImprintMismatch,
+}
+
+fn timestamp_error_message(e: &TimestampReadError) -> String {
+    format!("failed to read the timestamp countersignature: {e}")
+}
+
+const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+const ID_CT_TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+/// The baseline time-stamp policy of RFC 3628: one second when the token
+/// states no accuracy (as verification counts it).
+const BASELINE_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("0.4.0.2023.1.1");
+
+/// Reads the time range and certificates of `token` (a DER RFC 3161
+/// `TimeStampToken`) and checks, as upstream's inspect does, that it
+/// timestamps `signature`. Nothing is verified.
+fn read_timestamp(token: &[u8], signature: &[u8]) -> Result<TimestampClaims, TimestampReadError> {
+    let malformed = |part| move |source| TimestampReadError::Malformed { part, source };
+    if token.len() > MAX_TOKEN_SIZE {
+        return Err(TimestampReadError::TooLarge {
+            limit: MAX_TOKEN_SIZE,
+        });
+    }
+    let ci = ContentInfo::from_der(token).map_err(malformed("ContentInfo"))?;
+    if ci.content_type != ID_SIGNED_DATA {
+        return Err(TimestampReadError::NotATimestampToken);
+    }
+    let sd: SignedData = ci.content.decode_as().map_err(malformed("SignedData"))?;
+    if sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
+        return Err(TimestampReadError::NotATimestampToken);
+    }
+    let tst_der = sd
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .ok_or(TimestampReadError::NotATimestampToken)?
+        .decode_as::<OctetString>()
+        .map_err(malformed("eContent"))?
+        .into_bytes();
+
+    let mut certificates = Vec::new();
+    for choice in sd.certificates.iter().flat_map(|set| set.0.iter()) {
+        if let CertificateChoices::Certificate(c) = choice {
+            if certificates.len() == MAX_CERTIFICATES {
+                return Err(TimestampReadError::TooManyCertificates {
+                    limit: MAX_CERTIFICATES,
+                });
+            }
+            let der = c.to_der().map_err(malformed("certificate"))?;
+            certificates.push(X509::from_der(&der)?);
+        }
+    }
+
+    // TSTInfo: version, policy, messageImprint, serialNumber, genTime,
+    // then accuracy (a SEQUENCE) if present. Read by position so that
+    // genTime may carry fractional seconds, as RFC 3161 allows.
+    let fields = Vec::<Any>::from_der(&tst_der).map_err(malformed("TSTInfo"))?;
+    let [_version, policy, imprint, _serial, gen_time, rest @ ..] = fields.as_slice() else {
+        return Err(TimestampReadError::NotATimestampToken);
+    };
+    let policy: ObjectIdentifier = policy.decode_as().map_err(malformed("TSTInfo policy"))?;
+    let imprint: MessageImprint = imprint
+        .decode_as()
+        .map_err(malformed("TSTInfo messageImprint"))?;
+    check_imprint(&imprint, signature)?;
+    let gen_time = parse_gen_time(gen_time)?;
+    let accuracy = match rest.first().filter(|a| a.tag() == Tag::Sequence) {
+        Some(a) => accuracy_of(&a.decode_as().map_err(malformed("TSTInfo accuracy"))?)?,
+        None if policy == BASELINE_POLICY => time::Duration::SECOND,
+        None => time::Duration::ZERO,
+    };
+    let (Some(earliest), Some(latest)) = (
+        gen_time.checked_sub(accuracy),
+        gen_time.checked_add(accuracy),
+    ) else {
+        return Err(TimestampReadError::Accuracy);
+    };
+    Ok(TimestampClaims {
+        earliest,
+        latest,
+        certificates,
+    })
+}
+
+fn check_imprint(imprint: &MessageImprint, signature: &[u8]) -> Result<(), TimestampReadError> {
+    let oid = &imprint.hash_algorithm.oid;
+    let md = match hash_of_oid(oid) {
+        Some(HashAlgorithm::Sha256) => MessageDigest::sha256(),
+        Some(HashAlgorithm::Sha384) => MessageDigest::sha384(),
+        Some(HashAlgorithm::Sha512) => MessageDigest::sha512(),
+        _ => {
+            return Err(TimestampReadError::UnsupportedHash {
+                oid: oid.to_string(),
+            })
+        }
+    };
+    if *hash(md, signature)? == *imprint.hashed_message.as_bytes() {
+        Ok(())
+    } else {
+        Err(TimestampReadError::ImprintMismatch)
+    }
+}
+
+fn accuracy_of(a: &Accuracy) -> Result<time::Duration, TimestampReadError> {
+    let seconds =
+        i64::try_from(a.seconds.unwrap_or(0)).map_err(|_| TimestampReadError::Accuracy)?;
+    let millis = a.millis.unwrap_or(0);
+    let micros = a.micros.unwrap_or(0);
+    if !(0..=999).contains(&millis) || !(0..=999).contains(&micros) || seconds > 86_400 * 366 {
+        return Err(TimestampReadError::Accuracy);
+    }
+    Ok(time::Duration::seconds(seconds)
+        + time::Duration::milliseconds(millis.into())
+        + time::Duration::microseconds(micros.into()))
+}
+
+/// Parses RFC 3161's `genTime`: `YYYYMMDDhhmmss[.f...]Z`.
+fn parse_gen_time(any: &Any) -> Result<time::OffsetDateTime, TimestampReadError> {
+    const FORMAT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+        "[year][month][day][hour][minute][second][optional [.[subsecond]]]Z"
+    );
+    let text = String::from_utf8_lossy(any.value());
+    if any.tag() != Tag::GeneralizedTime {
+        return Err(TimestampReadError::GenTime {
+            value: text.into_owned(),
+        });
+    }
+    time::PrimitiveDateTime::parse(&text, FORMAT)
+        .map(time::PrimitiveDateTime::assume_utc)
+        .map_err(|_| TimestampReadError::GenTime {
+            value: text.into_owned(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gt(s: &str) -> Any {
+        Any::new(Tag::GeneralizedTime, s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn gen_time_with_and_without_fraction() {
+        let t = parse_gen_time(&gt("20240229123456Z")).unwrap();
+        assert_eq!(t.unix_timestamp(), 1_709_210_096);
+        let t = parse_gen_time(&gt("20240229123456.25Z")).unwrap();
+        assert_eq!(t.nanosecond(), 250_000_000);
+        for bad in [
+            "20240229123456",
+            "20240230123456Z",
+            "20240229123456.Z",
+            "20240229123456+0100",
+        ] {
+            assert!(parse_gen_time(&gt(bad)).is_err(), "{bad}");
+        }
+        let utc = Any::new(Tag::UtcTime, b"240229123456Z".as_slice()).unwrap();
+        assert!(parse_gen_time(&utc).is_err());
+    }
+
+    #[test]
+    fn garbage_token_is_an_error_not_a_panic() {
+        for bytes in [
+            &b""[..],
+            b"\x30\x00",
+            b"\x30\x03\x02\x01\x01",
+            &[0xff; 64][..],
+        ] {
+            assert!(read_timestamp(bytes, b"sig").is_err());
+        }
+    }
 }

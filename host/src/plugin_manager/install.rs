@@ -144,11 +144,12 @@ pub fn install_from_url(
         sha256: Some(sha256_hex.to_owned()),
         ..InstallOptions::default()
     };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .https_only(true)
-        .timeout_global(Some(Duration::from_secs(DOWNLOAD_TIMEOUT_SECS)))
-        .build()
-        .into();
+    let agent: ureq::Agent =
+        crate::http::agent_config(None, Duration::from_secs(DOWNLOAD_TIMEOUT_SECS))
+            .https_only(true)
+            .http_status_as_error(true)
+            .build()
+            .into();
     let dl_err = |source| InstallError::Download {
         url: url.to_owned(),
         source: Box::new(source),

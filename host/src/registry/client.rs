@@ -229,14 +229,7 @@ impl RegistryClient {
                 ureq::tls::RootCerts::new_with_certs(&ders)
             }
         };
-        let tls = ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::NativeTls)
-            .root_certs(root_certs)
-            .build();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .tls_config(tls)
-            .timeout_global(Some(options.timeout))
+        let agent: ureq::Agent = crate::http::agent_config(Some(root_certs), options.timeout)
             .timeout_connect(Some(options.connect_timeout))
             .user_agent(options.user_agent.as_str())
             .max_redirects(5)

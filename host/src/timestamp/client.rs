@@ -94,16 +94,8 @@ impl Timestamper {
     }
 
     fn post(&self, body: &[u8]) -> Result<Vec<u8>, TimestampError> {
-        let tls = ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::NativeTls)
-            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-            .build();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .tls_config(tls)
-            .timeout_global(Some(self.timeout))
+        let agent: ureq::Agent = crate::http::agent_config(None, self.timeout)
             .max_redirects(0)
-            .user_agent(concat!("notation-rs/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
         let map = |e: ureq::Error| match e {

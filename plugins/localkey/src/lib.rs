@@ -10,17 +10,21 @@
 //!     passphrase;
 //!   * `passphrase_file`: path of a file holding the passphrase (one
 //!     trailing newline is ignored);
-//!   * `mode`: `raw` or `envelope` to claim only that capability (default:
-//!     both), so a host that prefers envelopes can be made to use raw
-//!     signing. Only effective with hosts that send `pluginConfig` with
-//!     `get-plugin-metadata`.
+//!   * `mode`: `raw` or `envelope` to claim only that capability (default
+//!     `both`: the two), or `envelope-for-blob` to claim only
+//!     `SIGNATURE_GENERATOR.ENVELOPE_FOR_BLOB`, so a host can be steered to
+//!     one signing path. Only effective with hosts that send `pluginConfig`
+//!     with `get-plugin-metadata`.
 //!
 //!   A `passphrase` key is refused: the passphrase itself never belongs in
 //!   the configuration, which is stored in plain text.
 //!
 //! Capabilities: `SIGNATURE_GENERATOR.RAW` (describe-key,
 //! generate-signature) and `SIGNATURE_GENERATOR.ENVELOPE`
-//! (generate-envelope, JWS or COSE, via the SDK's envelope codecs).
+//! (generate-envelope, JWS or COSE, via the SDK's envelope codecs); with
+//! `mode=envelope-for-blob`, `SIGNATURE_GENERATOR.ENVELOPE_FOR_BLOB`
+//! (describe-key, generate-envelope: the envelope does not depend on
+//! whether the payload describes an OCI artifact or a blob).
 #![deny(missing_docs)]
 
 pub mod key;
@@ -50,7 +54,8 @@ pub const CONFIG_CERTIFICATE_CHAIN: &str = "certificate_chain";
 pub const CONFIG_PASSPHRASE_ENV: &str = "passphrase_env";
 /// `pluginConfig` key: path of the file holding the passphrase.
 pub const CONFIG_PASSPHRASE_FILE: &str = "passphrase_file";
-/// `pluginConfig` key: `raw` or `envelope` to claim only that capability.
+/// `pluginConfig` key: `raw`, `envelope` or `envelope-for-blob` to claim
+/// only that capability (`both`, the default: RAW and ENVELOPE).
 pub const CONFIG_MODE: &str = "mode";
 
 /// The plugin. Stateless: every request loads the key afresh.
@@ -280,10 +285,14 @@ impl Plugin for LocalKeyPlugin {
             ],
             Some("raw") => vec![Capability::SignatureGeneratorRaw],
             Some("envelope") => vec![Capability::SignatureGeneratorEnvelope],
+            Some("envelope-for-blob") => vec![Capability::SignatureGeneratorEnvelopeForBlob],
             Some(other) => {
                 return Err(PluginError::validation(
                     "pluginConfig.mode",
-                    format!("pluginConfig `mode` is {other:?}; use `raw`, `envelope` or `both`"),
+                    format!(
+                        "pluginConfig `mode` is {other:?}; use `raw`, `envelope`, \
+                         `envelope-for-blob` or `both`"
+                    ),
                 ))
             }
         };

@@ -510,6 +510,33 @@ fn mode_restricts_the_claimed_capabilities() {
         caps("both"),
         json!(["SIGNATURE_GENERATOR.RAW", "SIGNATURE_GENERATOR.ENVELOPE"])
     );
+    assert_eq!(
+        caps("envelope-for-blob"),
+        json!(["SIGNATURE_GENERATOR.ENVELOPE_FOR_BLOB"])
+    );
+    // With mode=envelope-for-blob, describe-key and generate-envelope work.
+    let mut cfg = f.config();
+    cfg["mode"] = json!("envelope-for-blob");
+    let (code, out, err) = run(
+        "describe-key",
+        &json!({ "contractVersion": "1.0", "keyId": f.key_id(), "pluginConfig": cfg }),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out["keySpec"], "EC-256");
+    let (code, out, err) = run(
+        "generate-envelope",
+        &json!({
+            "contractVersion": "1.0", "keyId": f.key_id(), "pluginConfig": cfg,
+            "payload": B64.encode(PAYLOAD),
+            "payloadType": "application/vnd.cncf.notary.payload.v1+json",
+            "signatureEnvelopeType": "application/cose",
+        }),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out["signatureEnvelopeType"], "application/cose");
+    assert!(out["signatureEnvelope"]
+        .as_str()
+        .is_some_and(|e| !e.is_empty()));
     // With mode=raw the runner refuses generate-envelope.
     let mut cfg = f.config();
     cfg["mode"] = json!("raw");

@@ -56,16 +56,8 @@ pub fn is_http_url(url: &str) -> bool {
 }
 
 fn agent(limits: &FetchLimits) -> Agent {
-    let tls = ureq::tls::TlsConfig::builder()
-        .provider(ureq::tls::TlsProvider::NativeTls)
-        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-        .build();
-    Agent::config_builder()
-        .http_status_as_error(false)
-        .tls_config(tls)
-        .timeout_global(Some(limits.timeout))
+    crate::http::agent_config(None, limits.timeout)
         .max_redirects(limits.max_redirects)
-        .user_agent(concat!("notation-rs/", env!("CARGO_PKG_VERSION")))
         .build()
         .into()
 }
