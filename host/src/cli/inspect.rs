@@ -3,21 +3,11 @@
 
 use std::io::Write;
 
-use cms::cert::CertificateChoices;
-use cms::content_info::ContentInfo;
-use cms::signed_data::SignedData;
-use der::asn1::{ObjectIdentifier, OctetString};
-use der::{Any, Decode, Encode, Tag, Tagged};
 use notation_host::registry::oci::ARTIFACT_TYPE_NOTARY_SIGNATURE;
 use notation_host::registry::Descriptor;
-use notation_host::timestamp::request::hash_of_oid;
-use notation_host::timestamp::MAX_TOKEN_SIZE;
-use notation_plugin_sdk::envelope::cert::MAX_CERTIFICATES;
+use notation_host::timestamp::{self, TimestampError};
 use notation_plugin_sdk::envelope::{self, EnvelopeFormat, SignatureEnvelope};
-use notation_plugin_sdk::vocab::HashAlgorithm;
-use openssl::hash::{hash, MessageDigest};
 use openssl::x509::X509;
-use x509_tsp::{Accuracy, MessageImprint};
 
 use super::args::{InspectArgs, OutputFormat};
 use super::list::{discover, pretty};
@@ -264,6 +254,7 @@ pub(super) fn json_envelope(env: &SignatureEnvelope) -> serde_json::Value {
 /// What a timestamp token states, read for display only: neither the
 /// token's signature nor its TSA chain is checked here (verification does
 /// that against the `tsa` trust store), so none of this is trusted.
+#[derive(Debug)]
 struct TimestampClaims {
     /// `genTime` minus the accuracy.
     earliest: time::OffsetDateTime,
@@ -288,7 +279,7 @@ enum TimestampReadError {
     #[error("it carries more than {limit} certificates")]
     TooManyCertificates { limit: usize },
     #[error("a certificate in it cannot be decoded: {0}")]
-    Certificate(#[from] openssl::error::ErrorStack),
+    Certificate(openssl::error::ErrorStack),
     #[error("its genTime {value:?} is not a UTC GeneralizedTime")]
     GenTime { value: String },
     #[error("its accuracy is out of range")]
@@ -297,164 +288,54 @@ enum TimestampReadError {
     UnsupportedHash { oid: String },
     #[error("its message imprint is not the hash of this signature")]
     ImprintMismatch,
+    /// Anything else the decoder reports (not expected from decoding).
+    #[error("{0}")]
+    Other(TimestampError),
+}
+
+impl From<TimestampError> for TimestampReadError {
+    fn from(e: TimestampError) -> Self {
+        match e {
+            TimestampError::TooLarge { limit } => Self::TooLarge { limit },
+            TimestampError::MalformedToken { part, source } => Self::Malformed { part, source },
+            TimestampError::NotATimestampToken { .. } => Self::NotATimestampToken,
+            TimestampError::TooManyCertificates { limit } => Self::TooManyCertificates { limit },
+            TimestampError::Crypto(source) => Self::Certificate(source),
+            TimestampError::InvalidGenTime { value } => Self::GenTime { value },
+            TimestampError::AccuracyOutOfRange | TimestampError::TimeRangeOverflow { .. } => {
+                Self::Accuracy
+            }
+            TimestampError::UnsupportedHash { oid } => Self::UnsupportedHash { oid },
+            TimestampError::ImprintMismatch | TimestampError::ImprintLength { .. } => {
+                Self::ImprintMismatch
+            }
+            other => Self::Other(other),
+        }
+    }
 }
 
 fn timestamp_error_message(e: &TimestampReadError) -> String {
     format!("failed to read the timestamp countersignature: {e}")
 }
 
-const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-const ID_CT_TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
-/// The baseline time-stamp policy of RFC 3628: one second when the token
-/// states no accuracy (as verification counts it).
-const BASELINE_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("0.4.0.2023.1.1");
-
 /// Reads the time range and certificates of `token` (a DER RFC 3161
 /// `TimeStampToken`) and checks, as upstream's inspect does, that it
-/// timestamps `signature`. Nothing is verified.
+/// timestamps `signature`. Nothing is verified
+/// ([`timestamp::decode_unverified`]).
 fn read_timestamp(token: &[u8], signature: &[u8]) -> Result<TimestampClaims, TimestampReadError> {
-    let malformed = |part| move |source| TimestampReadError::Malformed { part, source };
-    if token.len() > MAX_TOKEN_SIZE {
-        return Err(TimestampReadError::TooLarge {
-            limit: MAX_TOKEN_SIZE,
-        });
-    }
-    let ci = ContentInfo::from_der(token).map_err(malformed("ContentInfo"))?;
-    if ci.content_type != ID_SIGNED_DATA {
-        return Err(TimestampReadError::NotATimestampToken);
-    }
-    let sd: SignedData = ci.content.decode_as().map_err(malformed("SignedData"))?;
-    if sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
-        return Err(TimestampReadError::NotATimestampToken);
-    }
-    let tst_der = sd
-        .encap_content_info
-        .econtent
-        .as_ref()
-        .ok_or(TimestampReadError::NotATimestampToken)?
-        .decode_as::<OctetString>()
-        .map_err(malformed("eContent"))?
-        .into_bytes();
-
-    let mut certificates = Vec::new();
-    for choice in sd.certificates.iter().flat_map(|set| set.0.iter()) {
-        if let CertificateChoices::Certificate(c) = choice {
-            if certificates.len() == MAX_CERTIFICATES {
-                return Err(TimestampReadError::TooManyCertificates {
-                    limit: MAX_CERTIFICATES,
-                });
-            }
-            let der = c.to_der().map_err(malformed("certificate"))?;
-            certificates.push(X509::from_der(&der)?);
-        }
-    }
-
-    // TSTInfo: version, policy, messageImprint, serialNumber, genTime,
-    // then accuracy (a SEQUENCE) if present. Read by position so that
-    // genTime may carry fractional seconds, as RFC 3161 allows.
-    let fields = Vec::<Any>::from_der(&tst_der).map_err(malformed("TSTInfo"))?;
-    let [_version, policy, imprint, _serial, gen_time, rest @ ..] = fields.as_slice() else {
-        return Err(TimestampReadError::NotATimestampToken);
-    };
-    let policy: ObjectIdentifier = policy.decode_as().map_err(malformed("TSTInfo policy"))?;
-    let imprint: MessageImprint = imprint
-        .decode_as()
-        .map_err(malformed("TSTInfo messageImprint"))?;
-    check_imprint(&imprint, signature)?;
-    let gen_time = parse_gen_time(gen_time)?;
-    let accuracy = match rest.first().filter(|a| a.tag() == Tag::Sequence) {
-        Some(a) => accuracy_of(&a.decode_as().map_err(malformed("TSTInfo accuracy"))?)?,
-        None if policy == BASELINE_POLICY => time::Duration::SECOND,
-        None => time::Duration::ZERO,
-    };
-    let (Some(earliest), Some(latest)) = (
-        gen_time.checked_sub(accuracy),
-        gen_time.checked_add(accuracy),
-    ) else {
-        return Err(TimestampReadError::Accuracy);
-    };
+    let claims = timestamp::decode_unverified(token)?;
+    claims.check_imprint(signature)?;
+    let (earliest, latest) = claims.time_range()?;
     Ok(TimestampClaims {
         earliest,
         latest,
-        certificates,
+        certificates: claims.certificates,
     })
-}
-
-fn check_imprint(imprint: &MessageImprint, signature: &[u8]) -> Result<(), TimestampReadError> {
-    let oid = &imprint.hash_algorithm.oid;
-    let md = match hash_of_oid(oid) {
-        Some(HashAlgorithm::Sha256) => MessageDigest::sha256(),
-        Some(HashAlgorithm::Sha384) => MessageDigest::sha384(),
-        Some(HashAlgorithm::Sha512) => MessageDigest::sha512(),
-        _ => {
-            return Err(TimestampReadError::UnsupportedHash {
-                oid: oid.to_string(),
-            })
-        }
-    };
-    if *hash(md, signature)? == *imprint.hashed_message.as_bytes() {
-        Ok(())
-    } else {
-        Err(TimestampReadError::ImprintMismatch)
-    }
-}
-
-fn accuracy_of(a: &Accuracy) -> Result<time::Duration, TimestampReadError> {
-    let seconds =
-        i64::try_from(a.seconds.unwrap_or(0)).map_err(|_| TimestampReadError::Accuracy)?;
-    let millis = a.millis.unwrap_or(0);
-    let micros = a.micros.unwrap_or(0);
-    if !(0..=999).contains(&millis) || !(0..=999).contains(&micros) || seconds > 86_400 * 366 {
-        return Err(TimestampReadError::Accuracy);
-    }
-    Ok(time::Duration::seconds(seconds)
-        + time::Duration::milliseconds(millis.into())
-        + time::Duration::microseconds(micros.into()))
-}
-
-/// Parses RFC 3161's `genTime`: `YYYYMMDDhhmmss[.f...]Z`.
-fn parse_gen_time(any: &Any) -> Result<time::OffsetDateTime, TimestampReadError> {
-    const FORMAT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
-        "[year][month][day][hour][minute][second][optional [.[subsecond]]]Z"
-    );
-    let text = String::from_utf8_lossy(any.value());
-    if any.tag() != Tag::GeneralizedTime {
-        return Err(TimestampReadError::GenTime {
-            value: text.into_owned(),
-        });
-    }
-    time::PrimitiveDateTime::parse(&text, FORMAT)
-        .map(time::PrimitiveDateTime::assume_utc)
-        .map_err(|_| TimestampReadError::GenTime {
-            value: text.into_owned(),
-        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn gt(s: &str) -> Any {
-        Any::new(Tag::GeneralizedTime, s.as_bytes()).unwrap()
-    }
-
-    #[test]
-    fn gen_time_with_and_without_fraction() {
-        let t = parse_gen_time(&gt("20240229123456Z")).unwrap();
-        assert_eq!(t.unix_timestamp(), 1_709_210_096);
-        let t = parse_gen_time(&gt("20240229123456.25Z")).unwrap();
-        assert_eq!(t.nanosecond(), 250_000_000);
-        for bad in [
-            "20240229123456",
-            "20240230123456Z",
-            "20240229123456.Z",
-            "20240229123456+0100",
-        ] {
-            assert!(parse_gen_time(&gt(bad)).is_err(), "{bad}");
-        }
-        let utc = Any::new(Tag::UtcTime, b"240229123456Z".as_slice()).unwrap();
-        assert!(parse_gen_time(&utc).is_err());
-    }
 
     #[test]
     fn garbage_token_is_an_error_not_a_panic() {
@@ -466,5 +347,44 @@ mod tests {
         ] {
             assert!(read_timestamp(bytes, b"sig").is_err());
         }
+    }
+
+    #[test]
+    fn decoder_errors_keep_inspect_messages() {
+        let too_big = vec![0u8; notation_host::timestamp::MAX_TOKEN_SIZE + 1];
+        let e = read_timestamp(&too_big, b"sig").unwrap_err();
+        assert_eq!(
+            timestamp_error_message(&e),
+            format!(
+                "failed to read the timestamp countersignature: it is larger than {} bytes",
+                notation_host::timestamp::MAX_TOKEN_SIZE
+            )
+        );
+        let e = read_timestamp(b"\x30\x00", b"sig").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                TimestampReadError::Malformed {
+                    part: "ContentInfo",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let mapped = TimestampReadError::from(TimestampError::ImprintLength {
+            hash: notation_plugin_sdk::vocab::HashAlgorithm::Sha256,
+            length: 3,
+        });
+        assert_eq!(
+            mapped.to_string(),
+            "its message imprint is not the hash of this signature"
+        );
+        let mapped = TimestampReadError::from(TimestampError::InvalidGenTime {
+            value: "2024".into(),
+        });
+        assert_eq!(
+            mapped.to_string(),
+            "its genTime \"2024\" is not a UTC GeneralizedTime"
+        );
     }
 }

@@ -6,11 +6,13 @@
 //!   (`application/timestamp-query`, time-out, capped response), checks the
 //!   response (status granted, token present, imprint and nonce echoed) and
 //!   verifies the token against the TSA root the user named.
-//! * [`token`]: [`verify_token`] verifies a `TimeStampToken`: CMS
-//!   SignedData signature (openssl), the `signing-certificate-v2` attribute,
-//!   the TSA chain to trust anchors and its certificate requirements, and
-//!   decodes `TSTInfo` ([`VerifiedTimestamp`]: `genTime`, accuracy, the
-//!   time range, the message imprint).
+//! * [`token`]: the one decoder of a `TimeStampToken`,
+//!   [`decode_unverified`] ([`UnverifiedTimestamp`]: `genTime`, accuracy,
+//!   the time range, the message imprint, the certificates carried; nothing
+//!   verified, for display), and [`verify_token`], which decodes with it
+//!   and then verifies the CMS SignedData signature (openssl), the
+//!   `signing-certificate-v2` attribute, the TSA chain to trust anchors and
+//!   its certificate requirements ([`VerifiedTimestamp`]).
 //!
 //! What is timestamped is the envelope's signature bytes
 //! ([`SignatureEnvelope::signature`]: the decoded JWS `signature`, or the
@@ -30,7 +32,7 @@ use openssl::hash::MessageDigest;
 use openssl::x509::X509;
 
 pub use client::Timestamper;
-pub use token::{verify_token, VerifiedTimestamp};
+pub use token::{decode_unverified, verify_token, UnverifiedTimestamp, VerifiedTimestamp};
 
 /// Largest timestamp response or token handled (1 MiB).
 pub const MAX_TOKEN_SIZE: usize = 1024 * 1024;
@@ -116,6 +118,30 @@ pub enum TimestampError {
         /// Which rule.
         problem: &'static str,
     },
+    /// The token is not a CMS SignedData over an encapsulated `TSTInfo`.
+    #[error("the timestamp token is invalid: {problem}")]
+    NotATimestampToken {
+        /// What is missing or different.
+        problem: &'static str,
+    },
+    /// The token carries more certificates than allowed.
+    #[error("the timestamp token is invalid: it carries too many certificates")]
+    TooManyCertificates {
+        /// The cap.
+        limit: usize,
+    },
+    /// The message imprint's length does not fit its hash algorithm.
+    #[error("the timestamp token is invalid: its message imprint has the wrong length for its hash algorithm")]
+    ImprintLength {
+        /// The imprint's hash algorithm.
+        hash: HashAlgorithm,
+        /// The imprint's length in bytes.
+        length: usize,
+    },
+    /// `TSTInfo.accuracy` is out of range (sub-second parts above 999, or
+    /// more than a year).
+    #[error("the timestamp token is invalid: its accuracy is out of range")]
+    AccuracyOutOfRange,
     /// A hash algorithm other than SHA-256, SHA-384 or SHA-512.
     #[error("the timestamp token uses hash algorithm {oid}, which is not allowed (SHA-256, SHA-384 or SHA-512 only)")]
     UnsupportedHash {

@@ -1,11 +1,20 @@
-//! Verifying an RFC 3161 `TimeStampToken` (a CMS SignedData over a
-//! `TSTInfo`).
+//! Decoding and verifying an RFC 3161 `TimeStampToken` (a CMS SignedData
+//! over a `TSTInfo`).
+//!
+//! [`decode_unverified`] is the one decoder: it reads what a token states
+//! (`genTime`, accuracy, message imprint, policy, nonce, the certificates
+//! it carries) and checks **nothing** cryptographic. `notation inspect`
+//! shows its result; [`verify_token`] decodes with it and then verifies.
 //!
 //! Order of checks in [`verify_token`]:
-//! 1. size cap; `ContentInfo` is `id-signedData`; the encapsulated content
-//!    is `id-ct-TSTInfo` and present; exactly one `SignerInfo`;
-//! 2. digest algorithm SHA-256/384/512, signature algorithm on an allow
-//!    list (no SHA-1);
+//! 1. decoding ([`decode_unverified`]): size cap; `ContentInfo` is
+//!    `id-signedData`; the encapsulated content is `id-ct-TSTInfo` and
+//!    present; the certificates decode (at most
+//!    [`cert::MAX_CERTIFICATES`]); `TSTInfo` decodes: version 1, SHA-2
+//!    imprint of the right length, `genTime` (fractional seconds allowed,
+//!    as RFC 3161 permits), accuracy;
+//! 2. exactly one `SignerInfo`; digest algorithm SHA-256/384/512,
+//!    signature algorithm on an allow list (no SHA-1);
 //! 3. the signer's certificate is in the token (matched by its
 //!    `SignerIdentifier`);
 //! 4. signed attributes: `content-type` is `id-ct-TSTInfo`;
@@ -16,9 +25,7 @@
 //! 6. the TSA chain (signer first, the token's other certificates as
 //!    intermediates) leads to one of the trust anchors and meets the
 //!    timestamping certificate requirements;
-//! 7. `TSTInfo` decodes: version 1, SHA-2 imprint, `genTime` (fractional
-//!    seconds allowed, as RFC 3161 permits), accuracy;
-//! 8. every certificate of the TSA chain was valid at `genTime`.
+//! 7. every certificate of the TSA chain was valid at `genTime`.
 //!
 //! Revocation of the TSA chain ([`VerifiedTimestamp::tsa_chain`]) is
 //! checked by the verifier's authentic-timestamp step, which owns the
@@ -113,6 +120,56 @@ struct IssuerSerial {
     serial_number: SerialNumber,
 }
 
+/// What a timestamp token states, decoded by [`decode_unverified`].
+///
+/// **Nothing here is verified**: not the token's signature, not its
+/// signed attributes, not the TSA chain nor its validity. Any party can
+/// forge such a token; use it for display only, and [`verify_token`] for
+/// anything that is relied upon.
+#[derive(Debug, Clone)]
+pub struct UnverifiedTimestamp {
+    /// `TSTInfo.genTime` as stated.
+    pub gen_time: OffsetDateTime,
+    /// The accuracy: `TSTInfo.accuracy`, else one second under the
+    /// baseline policy, else zero.
+    pub accuracy: time::Duration,
+    /// The TSA policy.
+    pub policy: String,
+    /// Hash algorithm of the message imprint (SHA-256, SHA-384 or
+    /// SHA-512; its length is checked).
+    pub imprint_hash: HashAlgorithm,
+    /// The hashed message.
+    pub imprint: Vec<u8>,
+    /// The nonce's INTEGER content bytes, if present.
+    pub nonce: Option<Vec<u8>>,
+    /// The certificates the token carries, in its order (untrusted).
+    pub certificates: Vec<X509>,
+}
+
+impl UnverifiedTimestamp {
+    /// `genTime - accuracy`; an error if that is before year -9999.
+    pub fn lower_limit(&self) -> Result<OffsetDateTime, TimestampError> {
+        lower_limit(self.gen_time, self.accuracy)
+    }
+
+    /// `genTime + accuracy`; an error if that is after year 9999.
+    pub fn upper_limit(&self) -> Result<OffsetDateTime, TimestampError> {
+        upper_limit(self.gen_time, self.accuracy)
+    }
+
+    /// The stated time range `[genTime - accuracy, genTime + accuracy]`.
+    pub fn time_range(&self) -> Result<(OffsetDateTime, OffsetDateTime), TimestampError> {
+        Ok((self.lower_limit()?, self.upper_limit()?))
+    }
+
+    /// Checks that the imprint is the hash of `message` (for a verified
+    /// token, that the timestamp is over `message`; here only that the
+    /// token claims so).
+    pub fn check_imprint(&self, message: &[u8]) -> Result<(), TimestampError> {
+        check_imprint(&self.imprint_hash, &self.imprint, message)
+    }
+}
+
 /// A verified timestamp.
 #[derive(Debug, Clone)]
 pub struct VerifiedTimestamp {
@@ -137,35 +194,52 @@ pub struct VerifiedTimestamp {
 impl VerifiedTimestamp {
     /// `genTime - accuracy`; an error if that is before year -9999.
     pub fn lower_limit(&self) -> Result<OffsetDateTime, TimestampError> {
-        self.gen_time
-            .checked_sub(self.accuracy)
-            .ok_or(TimestampError::TimeRangeOverflow {
-                gen_time: self.gen_time,
-            })
+        lower_limit(self.gen_time, self.accuracy)
     }
 
     /// `genTime + accuracy`; an error if that is after year 9999.
     pub fn upper_limit(&self) -> Result<OffsetDateTime, TimestampError> {
-        self.gen_time
-            .checked_add(self.accuracy)
-            .ok_or(TimestampError::TimeRangeOverflow {
-                gen_time: self.gen_time,
-            })
+        upper_limit(self.gen_time, self.accuracy)
     }
 
     /// Checks that the imprint is the hash of `message`.
     pub fn check_imprint(&self, message: &[u8]) -> Result<(), TimestampError> {
-        let md =
-            message_digest(&self.imprint_hash).ok_or_else(|| TimestampError::UnsupportedHash {
-                oid: self.imprint_hash.to_string(),
-            })?;
-        let digest = hash(md, message)?;
-        // Not secret: plain comparison is fine.
-        if *digest == *self.imprint {
-            Ok(())
-        } else {
-            Err(TimestampError::ImprintMismatch)
-        }
+        check_imprint(&self.imprint_hash, &self.imprint, message)
+    }
+}
+
+fn lower_limit(
+    gen_time: OffsetDateTime,
+    accuracy: time::Duration,
+) -> Result<OffsetDateTime, TimestampError> {
+    gen_time
+        .checked_sub(accuracy)
+        .ok_or(TimestampError::TimeRangeOverflow { gen_time })
+}
+
+fn upper_limit(
+    gen_time: OffsetDateTime,
+    accuracy: time::Duration,
+) -> Result<OffsetDateTime, TimestampError> {
+    gen_time
+        .checked_add(accuracy)
+        .ok_or(TimestampError::TimeRangeOverflow { gen_time })
+}
+
+fn check_imprint(
+    imprint_hash: &HashAlgorithm,
+    imprint: &[u8],
+    message: &[u8],
+) -> Result<(), TimestampError> {
+    let md = message_digest(imprint_hash).ok_or_else(|| TimestampError::UnsupportedHash {
+        oid: imprint_hash.to_string(),
+    })?;
+    let digest = hash(md, message)?;
+    // Not secret: plain comparison is fine.
+    if *digest == *imprint {
+        Ok(())
+    } else {
+        Err(TimestampError::ImprintMismatch)
     }
 }
 
@@ -177,38 +251,123 @@ fn invalid(problem: &'static str) -> TimestampError {
     TimestampError::InvalidToken { problem }
 }
 
-/// Verifies `token` (DER `TimeStampToken`) against `anchors` (TSA roots).
-/// See the module docs for the checks.
-pub fn verify_token(token: &[u8], anchors: &[X509]) -> Result<VerifiedTimestamp, TimestampError> {
+fn not_a_token(problem: &'static str) -> TimestampError {
+    TimestampError::NotATimestampToken { problem }
+}
+
+/// A decoded token: the claims plus what verification needs besides.
+struct DecodedToken {
+    signed_data: SignedData,
+    /// DER of the encapsulated `TSTInfo`.
+    tst_info_der: Vec<u8>,
+    /// The carried certificates as parsed ASN.1, index for index with
+    /// `claims.certificates`.
+    parsed_certificates: Vec<Certificate>,
+    claims: UnverifiedTimestamp,
+}
+
+/// Decodes `token` (DER `TimeStampToken`) without verifying anything.
+///
+/// Checks only its structure: size cap, CMS SignedData over an
+/// encapsulated `TSTInfo`, at most [`cert::MAX_CERTIFICATES`] decodable
+/// certificates, `TSTInfo` version 1 with a SHA-2 message imprint of the
+/// right length, a valid `genTime` and accuracy. **The signature, the
+/// signed attributes and the TSA chain are not checked**: the result may
+/// be forged and is fit for display only. Use [`verify_token`] to rely on
+/// a timestamp.
+pub fn decode_unverified(token: &[u8]) -> Result<UnverifiedTimestamp, TimestampError> {
+    decode(token).map(|d| d.claims)
+}
+
+fn decode(token: &[u8]) -> Result<DecodedToken, TimestampError> {
     if token.len() > MAX_TOKEN_SIZE {
         return Err(TimestampError::TooLarge {
             limit: MAX_TOKEN_SIZE,
         });
     }
-    // 1. Structure.
     let ci = ContentInfo::from_der(token).map_err(malformed("ContentInfo"))?;
     if ci.content_type != ID_SIGNED_DATA {
-        return Err(invalid("its content type is not SignedData"));
+        return Err(not_a_token("its content type is not SignedData"));
     }
     let sd: SignedData = ci.content.decode_as().map_err(malformed("SignedData"))?;
     if sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
-        return Err(invalid("its encapsulated content type is not TSTInfo"));
+        return Err(not_a_token("its encapsulated content type is not TSTInfo"));
     }
-    let econtent = sd
+    let tst_info_der = sd
         .encap_content_info
         .econtent
         .as_ref()
-        .ok_or_else(|| invalid("it has no encapsulated TSTInfo"))?;
-    let tst_der = econtent
+        .ok_or_else(|| not_a_token("it has no encapsulated TSTInfo"))?
         .decode_as::<OctetString>()
         .map_err(malformed("eContent"))?
         .into_bytes();
+
+    let mut parsed_certificates = Vec::new();
+    let mut certificates = Vec::new();
+    for choice in sd.certificates.iter().flat_map(|set| set.0.iter()) {
+        if let CertificateChoices::Certificate(c) = choice {
+            if certificates.len() == cert::MAX_CERTIFICATES {
+                return Err(TimestampError::TooManyCertificates {
+                    limit: cert::MAX_CERTIFICATES,
+                });
+            }
+            let der = c.to_der().map_err(malformed("certificate"))?;
+            certificates.push(X509::from_der(&der)?);
+            parsed_certificates.push(c.clone());
+        }
+    }
+
+    let tst = TstInfo::from_der(&tst_info_der).map_err(malformed("TSTInfo"))?;
+    let imprint_hash = hash_of_oid(&tst.message_imprint.hash_algorithm.oid).ok_or_else(|| {
+        TimestampError::UnsupportedHash {
+            oid: tst.message_imprint.hash_algorithm.oid.to_string(),
+        }
+    })?;
+    let imprint = tst.message_imprint.hashed_message.as_bytes().to_vec();
+    if message_digest(&imprint_hash).map(|m| m.size()) != Some(imprint.len()) {
+        return Err(TimestampError::ImprintLength {
+            hash: imprint_hash,
+            length: imprint.len(),
+        });
+    }
+    let gen_time = parse_gen_time(&tst.gen_time)?;
+    let accuracy = match &tst.accuracy {
+        Some(a) => accuracy_of(a)?,
+        None if tst.policy == BASELINE_POLICY => time::Duration::SECOND,
+        None => time::Duration::ZERO,
+    };
+    Ok(DecodedToken {
+        tst_info_der,
+        parsed_certificates,
+        claims: UnverifiedTimestamp {
+            gen_time,
+            accuracy,
+            policy: tst.policy.to_string(),
+            imprint_hash,
+            imprint,
+            nonce: tst.nonce.as_ref().map(|n| n.as_bytes().to_vec()),
+            certificates,
+        },
+        signed_data: sd,
+    })
+}
+
+/// Verifies `token` (DER `TimeStampToken`) against `anchors` (TSA roots).
+/// See the module docs for the checks.
+pub fn verify_token(token: &[u8], anchors: &[X509]) -> Result<VerifiedTimestamp, TimestampError> {
+    // 1. Decoding.
+    let DecodedToken {
+        signed_data: sd,
+        tst_info_der,
+        parsed_certificates,
+        claims,
+    } = decode(token)?;
+
+    // 2. The signer and its algorithms.
     let signer_info = match sd.signer_infos.0.as_slice() {
         [one] => one,
         _ => return Err(invalid("it must have exactly one SignerInfo")),
     };
-
-    // 2. Algorithms.
     if hash_of_oid(&signer_info.digest_alg.oid).is_none() {
         return Err(TimestampError::UnsupportedHash {
             oid: signer_info.digest_alg.oid.to_string(),
@@ -220,25 +379,13 @@ pub fn verify_token(token: &[u8], anchors: &[X509]) -> Result<VerifiedTimestamp,
         ));
     }
 
-    // 3. Certificates and the signer.
-    let mut certs: Vec<(Certificate, X509)> = Vec::new();
-    if let Some(set) = &sd.certificates {
-        for choice in set.0.iter() {
-            if let CertificateChoices::Certificate(c) = choice {
-                let der = c.to_der().map_err(malformed("certificate"))?;
-                let x = X509::from_der(&der)?;
-                certs.push((c.clone(), x));
-                if certs.len() > cert::MAX_CERTIFICATES {
-                    return Err(invalid("it carries too many certificates"));
-                }
-            }
-        }
-    }
-    let signer_index = certs
+    // 3. The signer's certificate.
+    let signer_index = parsed_certificates
         .iter()
+        .zip(&claims.certificates)
         .position(|(c, x)| identifies(&signer_info.sid, c, x))
         .ok_or(TimestampError::SignerCertificateMissing)?;
-    let signer = certs[signer_index].1.clone();
+    let signer = claims.certificates[signer_index].clone();
 
     // 4. Signed attributes.
     check_signed_attributes(signer_info, &signer)?;
@@ -256,20 +403,21 @@ pub fn verify_token(token: &[u8], anchors: &[X509]) -> Result<VerifiedTimestamp,
         CMSOptions::NOINTERN | CMSOptions::NO_SIGNER_CERT_VERIFY | CMSOptions::BINARY,
     )
     .map_err(|source| TimestampError::SignatureInvalid { source })?;
-    if content != tst_der {
+    if content != tst_info_der {
         return Err(invalid(
             "the signed content differs from the decoded TSTInfo",
         ));
     }
 
     // 6. TSA chain.
-    let mut chain_in: Vec<X509> = vec![signer.clone()];
+    let mut chain_in: Vec<X509> = vec![signer];
     chain_in.extend(
-        certs
+        claims
+            .certificates
             .iter()
             .enumerate()
             .filter(|(i, _)| *i != signer_index)
-            .map(|(_, (_, x))| x.clone()),
+            .map(|(_, x)| x.clone()),
     );
     let path = match chain::verify_to_anchors(&chain_in, anchors)? {
         Ok(path) => path,
@@ -282,38 +430,19 @@ pub fn verify_token(token: &[u8], anchors: &[X509]) -> Result<VerifiedTimestamp,
     };
     cert::check_timestamping_chain(&path).map_err(TimestampError::TsaCertificateRequirement)?;
 
-    // 7. TSTInfo.
-    let tst = TstInfo::from_der(&tst_der).map_err(malformed("TSTInfo"))?;
-    let imprint_hash = hash_of_oid(&tst.message_imprint.hash_algorithm.oid).ok_or_else(|| {
-        TimestampError::UnsupportedHash {
-            oid: tst.message_imprint.hash_algorithm.oid.to_string(),
-        }
-    })?;
-    let imprint = tst.message_imprint.hashed_message.as_bytes().to_vec();
-    if message_digest(&imprint_hash).map(|m| m.size()) != Some(imprint.len()) {
-        return Err(invalid(
-            "its message imprint has the wrong length for its hash algorithm",
-        ));
-    }
-    let gen_time = parse_gen_time(&tst.gen_time)?;
-    let accuracy = match &tst.accuracy {
-        Some(a) => accuracy_of(a)?,
-        None if tst.policy == BASELINE_POLICY => time::Duration::seconds(1),
-        None => time::Duration::ZERO,
-    };
-
-    // 8. TSA chain valid at genTime.
+    // 7. TSA chain valid at genTime.
+    let gen_time = claims.gen_time;
     let at = gen_time.replace_nanosecond(0).unwrap_or(gen_time);
     cert::check_valid_at(&path, at)
         .map_err(|source| TimestampError::TsaNotValidAtGenTime { gen_time, source })?;
 
     Ok(VerifiedTimestamp {
         gen_time,
-        accuracy,
-        policy: tst.policy.to_string(),
-        imprint_hash,
-        imprint,
-        nonce: tst.nonce.as_ref().map(|n| n.as_bytes().to_vec()),
+        accuracy: claims.accuracy,
+        policy: claims.policy,
+        imprint_hash: claims.imprint_hash,
+        imprint: claims.imprint,
+        nonce: claims.nonce,
         tsa_chain: path,
     })
 }
@@ -392,7 +521,7 @@ fn check_signed_attributes(si: &SignerInfo, signer: &X509) -> Result<(), Timesta
 }
 
 fn accuracy_of(a: &Accuracy) -> Result<time::Duration, TimestampError> {
-    let bad = || invalid("its accuracy is out of range");
+    let bad = || TimestampError::AccuracyOutOfRange;
     let seconds = i64::try_from(a.seconds.unwrap_or(0)).map_err(|_| bad())?;
     let millis = i64::from(a.millis.unwrap_or(0));
     let micros = i64::from(a.micros.unwrap_or(0));
@@ -486,7 +615,16 @@ mod tests {
             millis: Some(1000),
             micros: None,
         };
-        assert!(accuracy_of(&bad).is_err());
+        assert!(matches!(
+            accuracy_of(&bad),
+            Err(TimestampError::AccuracyOutOfRange)
+        ));
+        let too_long = Accuracy {
+            seconds: Some(86_400 * 367),
+            millis: None,
+            micros: None,
+        };
+        assert!(accuracy_of(&too_long).is_err());
     }
 
     fn at(gen_time: OffsetDateTime, accuracy: time::Duration) -> VerifiedTimestamp {
@@ -521,6 +659,34 @@ mod tests {
     }
 
     #[test]
+    fn unverified_time_range_uses_checked_arithmetic() {
+        let gen_time = parse_gen_time(&gt("99991231235959.5Z")).unwrap();
+        let claims = |accuracy| UnverifiedTimestamp {
+            gen_time,
+            accuracy,
+            policy: "1.2.3".into(),
+            imprint_hash: HashAlgorithm::Sha256,
+            imprint: openssl::sha::sha256(b"sig").to_vec(),
+            nonce: None,
+            certificates: Vec::new(),
+        };
+        let ms = time::Duration::milliseconds(400);
+        assert_eq!(
+            claims(ms).time_range().unwrap(),
+            (gen_time - ms, gen_time + ms)
+        );
+        assert!(matches!(
+            claims(time::Duration::SECOND).time_range(),
+            Err(TimestampError::TimeRangeOverflow { .. })
+        ));
+        claims(ms).check_imprint(b"sig").unwrap();
+        assert!(matches!(
+            claims(ms).check_imprint(b"other"),
+            Err(TimestampError::ImprintMismatch)
+        ));
+    }
+
+    #[test]
     fn garbage_is_refused_not_panicking() {
         for bytes in [
             &b""[..],
@@ -529,6 +695,31 @@ mod tests {
             &[0xff; 64][..],
         ] {
             assert!(verify_token(bytes, &[]).is_err());
+            assert!(decode_unverified(bytes).is_err());
         }
+    }
+
+    #[test]
+    fn structure_errors_are_typed() {
+        let too_big = vec![0u8; MAX_TOKEN_SIZE + 1];
+        assert!(matches!(
+            decode_unverified(&too_big),
+            Err(TimestampError::TooLarge { .. })
+        ));
+        // A ContentInfo of type id-data, not SignedData.
+        let data = ContentInfo {
+            content_type: ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1"),
+            content: Any::new(Tag::OctetString, b"x".as_slice()).unwrap(),
+        }
+        .to_der()
+        .unwrap();
+        assert!(matches!(
+            decode_unverified(&data),
+            Err(TimestampError::NotATimestampToken { .. })
+        ));
+        assert!(matches!(
+            verify_token(&data, &[]),
+            Err(TimestampError::NotATimestampToken { .. })
+        ));
     }
 }
