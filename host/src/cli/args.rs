@@ -103,19 +103,17 @@ pub enum OutputFormat {
     Json,
 }
 
-/// `notation sign`.
+/// Flags `sign` and `blob sign` share: the key, the envelope, the signed
+/// metadata and timestamping.
 #[derive(Debug, Args)]
-pub struct SignArgs {
-    /// the artifact to sign: <registry>/<repository>@<digest> (or :<tag>)
-    #[arg(value_name = "REFERENCE")]
-    pub reference: String,
+pub struct SigningFlags {
     /// signing key name, for a key previously added to notation's key list. This is mutually exclusive with the --id and --plugin flags
     #[arg(short = 'k', long, conflicts_with_all = ["id", "plugin"])]
     pub key: Option<String>,
     /// key id (required if --plugin is set). This is mutually exclusive with the --key flag
     #[arg(long, requires = "plugin")]
     pub id: Option<String>,
-    /// signing plugin name. This is mutually exclusive with the --key flag
+    /// signing plugin name (required if --id is set). This is mutually exclusive with the --key flag
     #[arg(long, requires = "id")]
     pub plugin: Option<String>,
     /// {key}={value} pairs that are passed as it is to a plugin, refer plugin's documentation to set appropriate values
@@ -130,18 +128,29 @@ pub struct SignArgs {
     /// {key}={value} pairs that are added to the signature payload
     #[arg(short = 'm', long = "user-metadata", value_name = "KEY=VALUE")]
     pub user_metadata: Vec<String>,
-    /// force to store signatures using the referrers tag schema
-    #[arg(long)]
-    pub force_referrers_tag: bool,
-    /// [Experimental] sign the artifact stored as OCI image layout
-    #[arg(long)]
-    pub oci_layout: bool,
     /// RFC 3161 Timestamping Authority (TSA) server URL
     #[arg(long, value_name = "URL", requires = "timestamp_root_cert")]
     pub timestamp_url: Option<String>,
     /// filepath of timestamp authority root certificate
     #[arg(long, value_name = "FILE", requires = "timestamp_url")]
     pub timestamp_root_cert: Option<PathBuf>,
+}
+
+/// `notation sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// the artifact to sign: <registry>/<repository>@<digest> (or :<tag>)
+    #[arg(value_name = "REFERENCE")]
+    pub reference: String,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub signing: SigningFlags,
+    /// force to store signatures using the referrers tag schema
+    #[arg(long)]
+    pub force_referrers_tag: bool,
+    /// [Experimental] sign the artifact stored as OCI image layout
+    #[arg(long)]
+    pub oci_layout: bool,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub registry: RegistryArgs,
@@ -568,42 +577,18 @@ pub struct BlobSignArgs {
     /// the blob to sign
     #[arg(value_name = "BLOB_PATH")]
     pub blob: PathBuf,
-    /// signing key name, for a key previously added to notation's key list. This is mutually exclusive with the --id and --plugin flags
-    #[arg(short = 'k', long, conflicts_with_all = ["id", "plugin"])]
-    pub key: Option<String>,
-    /// key id (required if --plugin is set). This is mutually exclusive with the --key flag
-    #[arg(long, requires = "plugin")]
-    pub id: Option<String>,
-    /// signing plugin name (required if --id is set). This is mutually exclusive with the --key flag
-    #[arg(long, requires = "id")]
-    pub plugin: Option<String>,
-    /// {key}={value} pairs that are passed as it is to a plugin, refer plugin's documentation to set appropriate values
-    #[arg(long = "plugin-config", value_name = "KEY=VALUE")]
-    pub plugin_config: Vec<String>,
-    /// signature envelope format [default: jws, or "signatureFormat" in config.json]
-    #[arg(long, value_enum)]
-    pub signature_format: Option<SignatureFormatArg>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub signing: SigningFlags,
     /// directory where the signature file is placed (default same directory as the blob)
     #[arg(long, value_name = "DIR")]
     pub signature_directory: Option<PathBuf>,
     /// media type of the blob
     #[arg(long, default_value = "application/octet-stream")]
     pub media_type: String,
-    /// optional expiry that provides a "best by use" time for the artifact. The duration is specified in minutes(m) and/or hours(h). For example: 12h, 30m, 3h20m
-    #[arg(short = 'e', long, value_name = "DURATION")]
-    pub expiry: Option<String>,
-    /// {key}={value} pairs that are added to the signature payload
-    #[arg(short = 'm', long = "user-metadata", value_name = "KEY=VALUE")]
-    pub user_metadata: Vec<String>,
     /// override the existing signature file, never prompt
     #[arg(long)]
     pub force: bool,
-    /// RFC 3161 Timestamping Authority (TSA) server URL
-    #[arg(long, value_name = "URL", requires = "timestamp_root_cert")]
-    pub timestamp_url: Option<String>,
-    /// filepath of timestamp authority root certificate
-    #[arg(long, value_name = "FILE", requires = "timestamp_url")]
-    pub timestamp_root_cert: Option<PathBuf>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub logging: LoggingArgs,
@@ -753,8 +738,8 @@ mod tests {
         .unwrap();
         match cli.command {
             Command::Sign(a) => {
-                assert_eq!(a.signature_format, Some(SignatureFormatArg::Cose));
-                assert_eq!(a.plugin_config, vec!["a=b"]);
+                assert_eq!(a.signing.signature_format, Some(SignatureFormatArg::Cose));
+                assert_eq!(a.signing.plugin_config, vec!["a=b"]);
             }
             other => panic!("{other:?}"),
         }

@@ -1,44 +1,25 @@
 //! `notation sign`: sign an artifact in a registry or an OCI layout.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use notation_host::artifact::{self, OpenOptions};
 use notation_host::signing::{self, KeySelection, SignOptions, TimestampOptions};
 use notation_plugin_sdk::envelope::EnvelopeFormat;
 
-use super::args::{SignArgs, SignatureFormatArg};
+use super::args::{SignArgs, SignatureFormatArg, SigningFlags};
 use super::output::parse_key_values;
 use super::Context;
 use crate::error::CliError;
 
 /// Signs the artifact and prints `Successfully signed REF@DIGEST`.
 pub fn run(ctx: &Context, args: SignArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let format = signature_format(ctx, args.signature_format)?;
-    let expiry = expiry(args.expiry.as_deref())?;
-    let user_metadata = parse_key_values("user-metadata", &args.user_metadata)?;
-    notation_plugin_sdk::envelope::check_user_annotations(&user_metadata)
-        .map_err(signing::SigningError::from)?;
-    let plugin_config = parse_key_values("plugin-config", &args.plugin_config)?;
-    let selection = match (&args.key, &args.plugin, &args.id) {
-        (Some(k), _, _) => KeySelection::Named(k.clone()),
-        (None, Some(p), Some(id)) => KeySelection::Plugin {
-            plugin: p.clone(),
-            id: id.clone(),
-        },
-        _ => KeySelection::Default,
-    };
     // Load the key and the TSA root before touching the registry: bad
     // input fails fast.
-    let key = signing::load_key(&ctx.config, &selection, &plugin_config)?;
-    let timestamp = match (&args.timestamp_url, &args.timestamp_root_cert) {
-        (Some(url), Some(root)) => Some(TimestampOptions::load(url, root)?),
-        _ => None,
-    };
-    if timestamp.is_some() && !signing::host_timestamps(&key) {
-        eprintln!(
-            "Warning: the signing plugin generates the whole signature envelope, so timestamping is up to the plugin; --timestamp-url is not used."
-        );
-    }
+    let flags = resolve_flags(ctx, &args.signing)?;
+    let key = signing::load_key(&ctx.config, &flags.selection, &flags.plugin_config)?;
+    warn_unused_timestamp(&flags, signing::host_timestamps(&key));
+    let format = flags.format;
     let opened = artifact::open(
         &ctx.config,
         &args.reference,
@@ -65,18 +46,13 @@ pub fn run(ctx: &Context, args: SignArgs, out: &mut dyn Write) -> Result<(), Cli
             format
         );
     }
-    let options = SignOptions {
-        format,
-        expiry,
-        user_metadata,
-        plugin_config,
-    };
+    let options = flags.sign_options();
     let pushed = signing::sign_and_push_timestamped(
         opened.store.as_ref(),
         &subject,
         &key,
         &options,
-        timestamp.as_ref(),
+        flags.timestamp.as_ref(),
     )?;
     for w in &pushed.warnings {
         eprintln!("Warning: {w}");
@@ -122,4 +98,72 @@ pub(super) fn expiry(flag: Option<&str>) -> Result<Option<std::time::Duration>, 
         })
     })
     .transpose()
+}
+
+/// The shared signing flags ([`SigningFlags`]), checked and resolved.
+pub(super) struct ResolvedSigningFlags {
+    /// Envelope format.
+    pub format: EnvelopeFormat,
+    /// Signature expiry, from now.
+    pub expiry: Option<std::time::Duration>,
+    /// `-m` pairs (the reserved prefix already refused).
+    pub user_metadata: BTreeMap<String, String>,
+    /// `--plugin-config` pairs.
+    pub plugin_config: BTreeMap<String, String>,
+    /// Which key to sign with.
+    pub selection: KeySelection,
+    /// The TSA to ask, with its root loaded.
+    pub timestamp: Option<TimestampOptions>,
+}
+
+impl ResolvedSigningFlags {
+    /// The signing options these flags ask for.
+    pub fn sign_options(&self) -> SignOptions {
+        SignOptions {
+            format: self.format,
+            expiry: self.expiry,
+            user_metadata: self.user_metadata.clone(),
+            plugin_config: self.plugin_config.clone(),
+        }
+    }
+}
+
+/// Checks and resolves the flags `sign` and `blob sign` share.
+pub(super) fn resolve_flags(
+    ctx: &Context,
+    flags: &SigningFlags,
+) -> Result<ResolvedSigningFlags, CliError> {
+    let user_metadata = parse_key_values("user-metadata", &flags.user_metadata)?;
+    notation_plugin_sdk::envelope::check_user_annotations(&user_metadata)
+        .map_err(signing::SigningError::from)?;
+    let selection = match (&flags.key, &flags.plugin, &flags.id) {
+        (Some(k), _, _) => KeySelection::Named(k.clone()),
+        (None, Some(p), Some(id)) => KeySelection::Plugin {
+            plugin: p.clone(),
+            id: id.clone(),
+        },
+        _ => KeySelection::Default,
+    };
+    let timestamp = match (&flags.timestamp_url, &flags.timestamp_root_cert) {
+        (Some(url), Some(root)) => Some(TimestampOptions::load(url, root)?),
+        _ => None,
+    };
+    Ok(ResolvedSigningFlags {
+        format: signature_format(ctx, flags.signature_format)?,
+        expiry: expiry(flags.expiry.as_deref())?,
+        user_metadata,
+        plugin_config: parse_key_values("plugin-config", &flags.plugin_config)?,
+        selection,
+        timestamp,
+    })
+}
+
+/// Warns when `--timestamp-url` was given but the plugin builds the whole
+/// envelope (timestamping is then the plugin's job).
+pub(super) fn warn_unused_timestamp(flags: &ResolvedSigningFlags, host_timestamps: bool) {
+    if flags.timestamp.is_some() && !host_timestamps {
+        eprintln!(
+            "Warning: the signing plugin generates the whole signature envelope, so timestamping is up to the plugin; --timestamp-url is not used."
+        );
+    }
 }

@@ -3,24 +3,18 @@
 use std::io::Write;
 
 use notation_host::blob;
-use notation_host::signing::{self, KeySelection, SignOptions, TimestampOptions};
+use notation_host::signing;
 
 use super::Error;
 use crate::cli::args::BlobSignArgs;
-use crate::cli::output::parse_key_values;
 use crate::cli::Context;
 use crate::error::CliError;
 
 /// Signs the blob and prints `Successfully signed PATH` and where the
 /// signature file was written.
 pub(super) fn run(ctx: &Context, args: BlobSignArgs, out: &mut dyn Write) -> Result<(), Error> {
-    let format = crate::cli::sign::signature_format(ctx, args.signature_format)?;
-    let expiry = crate::cli::sign::expiry(args.expiry.as_deref())?;
-    let user_metadata = parse_key_values("user-metadata", &args.user_metadata)?;
-    notation_plugin_sdk::envelope::check_user_annotations(&user_metadata)
-        .map_err(signing::SigningError::from)
-        .map_err(CliError::from)?;
-    let plugin_config = parse_key_values("plugin-config", &args.plugin_config)?;
+    let flags = crate::cli::sign::resolve_flags(ctx, &args.signing)?;
+    let format = flags.format;
     if !blob::is_valid_media_type(&args.media_type) {
         return Err(blob::BlobError::InvalidMediaType {
             value: args.media_type.clone(),
@@ -32,24 +26,8 @@ pub(super) fn run(ctx: &Context, args: BlobSignArgs, out: &mut dyn Write) -> Res
     if !args.force && std::fs::symlink_metadata(&sig_path).is_ok() {
         return Err(blob::BlobError::SignatureExists { path: sig_path }.into());
     }
-    let selection = match (&args.key, &args.plugin, &args.id) {
-        (Some(k), _, _) => KeySelection::Named(k.clone()),
-        (None, Some(p), Some(id)) => KeySelection::Plugin {
-            plugin: p.clone(),
-            id: id.clone(),
-        },
-        _ => KeySelection::Default,
-    };
-    let key = blob::load_key(&ctx.config, &selection, &plugin_config)?;
-    let timestamp = match (&args.timestamp_url, &args.timestamp_root_cert) {
-        (Some(url), Some(root)) => Some(TimestampOptions::load(url, root).map_err(CliError::from)?),
-        _ => None,
-    };
-    if timestamp.is_some() && !signing::host_timestamps(&key.key) {
-        eprintln!(
-            "Warning: the signing plugin generates the whole signature envelope, so timestamping is up to the plugin; --timestamp-url is not used."
-        );
-    }
+    let key = blob::load_key(&ctx.config, &flags.selection, &flags.plugin_config)?;
+    crate::cli::sign::warn_unused_timestamp(&flags, signing::host_timestamps(&key.key));
     if args.logging.detailed() {
         eprintln!(
             "Signing {} ({}) with a {} envelope, key spec {}",
@@ -59,14 +37,9 @@ pub(super) fn run(ctx: &Context, args: BlobSignArgs, out: &mut dyn Write) -> Res
             key.key_spec.as_str()
         );
     }
-    let options = SignOptions {
-        format,
-        expiry,
-        user_metadata,
-        plugin_config,
-    };
+    let options = flags.sign_options();
     let mut envelope = blob::sign(&key, &args.blob, &args.media_type, &options)?;
-    if let Some(ts) = &timestamp {
+    if let Some(ts) = &flags.timestamp {
         envelope =
             signing::apply_timestamp(&key.key, format, envelope, ts).map_err(CliError::from)?;
     }
