@@ -371,7 +371,7 @@ pub fn sign(
 }
 
 /// `{directory}/{blob file name}.{format}.sig`, where `directory` defaults
-/// to the blob's own directory.
+/// to the current directory (`.`), as upstream's `--signature-directory`.
 pub fn signature_path(
     blob: &Path,
     directory: Option<&Path>,
@@ -383,13 +383,40 @@ pub fn signature_path(
     let mut name = file_name.to_os_string();
     name.push(format!(".{}{SIGNATURE_SUFFIX}", format.name()));
     let dir = match directory {
-        Some(d) => d.to_path_buf(),
-        None => match blob.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        },
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
     };
     Ok(dir.join(name))
+}
+
+/// `path` made absolute (against the current directory) and cleaned
+/// lexically: no `.` components, and each `..` removes the component
+/// before it (as Go's `filepath.Abs`, so what is printed matches
+/// upstream). Symbolic links are not resolved. If the current directory
+/// is unknown, the path is only cleaned.
+pub fn absolute_clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                // `..` at the root stays at the root.
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                // Nothing left to remove (only when the path stayed relative).
+                None | Some(Component::ParentDir) => out.push(".."),
+                Some(_) => {
+                    out.pop();
+                }
+            },
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 /// Writes the signature file atomically; an existing file is replaced only
@@ -649,8 +676,9 @@ mod tests {
 
     #[test]
     fn file_names_and_formats() {
+        // Default: the current directory, whatever the blob's directory.
         let p = signature_path(Path::new("/tmp/x/my-blob.bin"), None, EnvelopeFormat::Jws).unwrap();
-        assert_eq!(p, Path::new("/tmp/x/my-blob.bin.jws.sig"));
+        assert_eq!(p, Path::new("./my-blob.bin.jws.sig"));
         let p = signature_path(
             Path::new("my-blob.bin"),
             Some(Path::new("/sigs")),
@@ -696,6 +724,30 @@ mod tests {
         for bad in ["", "octet-stream", "a/", "/b", "a b/c", "a/b/c"] {
             assert!(!is_valid_media_type(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn absolute_paths_are_cleaned() {
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            absolute_clean(Path::new("./a.jws.sig")),
+            cwd.join("a.jws.sig")
+        );
+        assert_eq!(
+            absolute_clean(Path::new("/x/./y/../z/s.sig")),
+            Path::new("/x/z/s.sig")
+        );
+        assert_eq!(
+            absolute_clean(Path::new("/../../s.sig")),
+            Path::new("/s.sig")
+        );
+        assert_eq!(absolute_clean(Path::new("sub/../b.sig")), cwd.join("b.sig"));
+        let cleaned = absolute_clean(Path::new("../up.sig"));
+        assert!(cleaned.is_absolute());
+        assert!(!cleaned.components().any(|c| matches!(
+            c,
+            std::path::Component::ParentDir | std::path::Component::CurDir
+        )));
     }
 
     #[test]

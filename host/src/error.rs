@@ -76,7 +76,7 @@ pub enum CliError {
         key: String,
     },
     /// `--expiry` is not a duration.
-    #[error("invalid --expiry {value:?}: use a duration in hours and/or minutes, for example 12h, 30m or 3h20m")]
+    #[error("invalid --expiry {value:?}: use a positive duration such as 12h, 30m, 3h20m, 1.5h or 90s (units h, m, s, ms, us, ns)")]
     InvalidDuration {
         /// The value given.
         value: String,
@@ -136,13 +136,21 @@ pub enum CliError {
         /// Each failure.
         reasons: Vec<String>,
     },
-    /// The trust policy file in effect is invalid.
-    #[error("existing trust policy configuration {} is invalid: {source}. You may update or create a new one via `notation policy import <path-to-policy.json>`", path.display())]
+    /// The trust policy file in effect is invalid (upstream's wording).
+    #[error("existing OCI trust policy configuration is invalid, you may update or create a new one via `notation policy import <path-to-policy.json>`: {} : {source}", path.display())]
     InvalidExistingPolicy {
         /// The file.
         path: PathBuf,
         /// Why.
         source: PolicyError,
+    },
+    /// The blob trust policy file in effect is invalid (upstream's wording).
+    #[error("existing blob trust policy configuration is invalid, you may update or create a new one via `notation blob policy import <path-to-policy.json>`: {} : {source}", path.display())]
+    InvalidExistingBlobPolicy {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: notation_host::trustpolicy::blob::BlobPolicyError,
     },
     /// A policy file to import could not be used.
     #[error("failed to import trust policy from {}: {source}", path.display())]

@@ -1,8 +1,10 @@
 //! `notation`: sign and verify OCI artifacts (Notary Project).
 //!
 //! Parses the command line, runs the command, and maps errors to messages
-//! and exit codes in one place: usage errors are clap's (exit code 2),
-//! every other failure prints `Error: ...` on stderr and exits with 1.
+//! and exit codes in one place, as upstream does: help (`--help`, or a
+//! command group such as `notation key` given without a subcommand) goes to
+//! stdout with exit code 0; every failure, usage errors included, prints
+//! `Error: ...` (capitalised) on stderr and exits with 1.
 
 mod cli;
 mod error;
@@ -10,10 +12,16 @@ mod error;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
-    let parsed = cli::args::Cli::parse();
+    let mut parsed = match cli::args::Cli::parse_args(std::env::args_os()) {
+        Ok(parsed) => parsed,
+        Err(e) => return usage(&e),
+    };
+    for warning in parsed.apply_deprecated_flags() {
+        eprintln!("Warning: {warning}");
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = cli::dispatch(parsed, &mut out);
@@ -22,6 +30,29 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("Error: {}", capitalize(&e.to_string()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Handles what the parser did not turn into a command: help is printed on
+/// stdout (exit 0); anything else is a usage error, reported like every
+/// other error while keeping clap's explanation and usage line (exit 1).
+fn usage(e: &clap::Error) -> ExitCode {
+    let text = e.render().to_string();
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{text}");
+            }
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let message = text.strip_prefix("error: ").unwrap_or(&text);
+            eprint!("Error: {}", capitalize(message));
             ExitCode::FAILURE
         }
     }

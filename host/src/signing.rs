@@ -574,32 +574,80 @@ pub fn sign_and_push_timestamped(
     )?)
 }
 
-/// Parses `12h`, `30m`, `3h20m`, `90s`, `1h30m15s` (Go duration units h, m,
-/// s; no sign, no fractions). `None` when malformed or zero.
+/// Parses an `--expiry` value in Go's duration grammar (as upstream's
+/// `time.ParseDuration`): one or more `{number}{unit}` elements, where the
+/// number is decimal with an optional fraction (`1.5h`, `.5s`, `2.m`) and
+/// the unit is `ns`, `us`, `µs` (or `μs`), `ms`, `s`, `m` or `h`; for
+/// example `1h30m10.5s`. A leading `+` is allowed. `None` when malformed,
+/// negative, zero, or longer than Go's limit (2^63 - 1 nanoseconds,
+/// about 292 years).
 pub fn parse_duration(s: &str) -> Option<Duration> {
-    let mut total: u64 = 0;
-    let mut num = String::new();
-    let mut any = false;
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let unit = match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return None,
-        };
-        let n: u64 = num.parse().ok()?;
-        total = total.checked_add(n.checked_mul(unit)?)?;
-        num.clear();
-        any = true;
-    }
-    if !num.is_empty() || !any || total == 0 {
+    /// Fraction digits beyond this many are ignored (they weigh less than
+    /// a nanosecond), which also keeps the arithmetic below in range.
+    const MAX_FRACTION_DIGITS: u32 = 24;
+    const LIMIT: u128 = i64::MAX as u128;
+    let mut rest = s.strip_prefix('+').unwrap_or(s);
+    if rest.is_empty() {
         return None;
     }
-    Some(Duration::from_secs(total))
+    let mut total: u128 = 0;
+    while !rest.is_empty() {
+        // Integer part.
+        let int_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let (int_digits, after) = rest.split_at(int_len);
+        // Optional fraction.
+        let (frac_digits, after) = match after.strip_prefix('.') {
+            Some(f) => {
+                let n = f.bytes().take_while(u8::is_ascii_digit).count();
+                f.split_at(n)
+            }
+            None => ("", after),
+        };
+        if int_digits.is_empty() && frac_digits.is_empty() {
+            return None;
+        }
+        // Unit: the letters up to the next digit or dot.
+        let unit_len = after
+            .char_indices()
+            .find(|(_, c)| c.is_ascii_digit() || *c == '.')
+            .map_or(after.len(), |(i, _)| i);
+        let (unit, after) = after.split_at(unit_len);
+        let unit_ns: u128 = match unit {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            _ => return None,
+        };
+        let mut int_value: u128 = 0;
+        for d in int_digits.bytes() {
+            int_value = int_value * 10 + u128::from(d - b'0');
+            if int_value > LIMIT {
+                return None;
+            }
+        }
+        let mut frac_value: u128 = 0;
+        let mut scale: u128 = 1;
+        for d in frac_digits.bytes().take(MAX_FRACTION_DIGITS as usize) {
+            frac_value = frac_value * 10 + u128::from(d - b'0');
+            scale *= 10;
+        }
+        let element = int_value
+            .checked_mul(unit_ns)?
+            .checked_add(frac_value * unit_ns / scale)?;
+        total = total.checked_add(element)?;
+        if total > LIMIT {
+            return None;
+        }
+        rest = after;
+    }
+    if total == 0 {
+        return None;
+    }
+    let total = u64::try_from(total).ok()?;
+    Some(Duration::from_nanos(total))
 }
 
 #[cfg(test)]
@@ -608,12 +656,79 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("12h"), Some(Duration::from_secs(43200)));
-        assert_eq!(parse_duration("3h20m"), Some(Duration::from_secs(12000)));
-        assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));
-        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
-        for bad in ["", "12", "h", "1d", "-1h", "0h", "1.5h", "1h 2m"] {
-            assert_eq!(parse_duration(bad), None, "{bad}");
+        let secs = Duration::from_secs;
+        assert_eq!(parse_duration("12h"), Some(secs(43200)));
+        assert_eq!(parse_duration("3h20m"), Some(secs(12000)));
+        assert_eq!(parse_duration("30m"), Some(secs(1800)));
+        assert_eq!(parse_duration("90s"), Some(secs(90)));
+        assert_eq!(parse_duration("876000h"), Some(secs(876000 * 3600)));
+        assert_eq!(parse_duration("+5m"), Some(secs(300)));
+    }
+
+    #[test]
+    fn durations_with_fractions_and_small_units() {
+        let secs = Duration::from_secs;
+        let ms = Duration::from_millis;
+        assert_eq!(parse_duration("1.5h"), Some(secs(5400)));
+        assert_eq!(parse_duration("1h30m10.5s"), Some(ms(5_410_500)));
+        assert_eq!(parse_duration(".5s"), Some(ms(500)));
+        assert_eq!(parse_duration("2.m"), Some(secs(120)));
+        assert_eq!(parse_duration("0.25m"), Some(secs(15)));
+        assert_eq!(parse_duration("1500ms"), Some(ms(1500)));
+        assert_eq!(parse_duration("7ns"), Some(Duration::from_nanos(7)));
+        assert_eq!(parse_duration("3us"), Some(Duration::from_micros(3)));
+        assert_eq!(parse_duration("3\u{b5}s"), Some(Duration::from_micros(3)));
+        assert_eq!(parse_duration("3\u{3bc}s"), Some(Duration::from_micros(3)));
+        assert_eq!(
+            parse_duration("1h1m1s1ms1us1ns"),
+            Some(Duration::new(3661, 1_001_001))
+        );
+        // Units may repeat and come in any order, as in Go.
+        assert_eq!(parse_duration("1s1h"), Some(secs(3601)));
+        // Many fraction digits: the tail is ignored, not an overflow.
+        assert_eq!(
+            parse_duration("1.000000000000000000000000000000001s"),
+            Some(secs(1))
+        );
+        // Go's limit is 2^63-1 ns (2562047h47m16.854775807s).
+        assert_eq!(
+            parse_duration("9223372036854775807ns"),
+            Some(Duration::from_nanos(i64::MAX as u64))
+        );
+        assert_eq!(parse_duration("2562047h"), Some(secs(2_562_047 * 3600)));
+    }
+
+    #[test]
+    fn bad_durations_are_refused() {
+        for bad in [
+            "",
+            "+",
+            "12",
+            "h",
+            ".",
+            ".s",
+            "1d",
+            "1H",
+            "1hh",
+            "1 h",
+            "1h 2m",
+            " 1h",
+            "1h ",
+            "1..5h",
+            "1.5.5h",
+            "-1h",
+            "-1.5h",
+            "0",
+            "0h",
+            "0s0m",
+            "0.0000000001ns",
+            "9223372036854775808ns",
+            "2562048h",
+            "2562047h47m16.854775808s",
+            "99999999999999999999999999999999999999999h",
+            "1e3s",
+        ] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
         }
     }
 

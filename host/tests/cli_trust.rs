@@ -168,7 +168,7 @@ fn certificate_add_list_show_delete() {
     // Missing required flags are usage errors.
     assert_eq!(
         env.run(&["cert", "delete", "e2e.crt"]).status.code(),
-        Some(2)
+        Some(1)
     );
 
     // Declining the prompt deletes nothing; --yes / "y" deletes.
@@ -242,10 +242,11 @@ fn policy_import_show_init() {
     assert!(err.contains("notation policy import"), "{err}");
 
     let policy = vector("trustpolicies/quickstart_trustpolicy.json");
-    assert_eq!(
-        env.ok(&["policy", "import", &policy]),
-        "Successfully imported OCI trust policy file.\n"
+    let imported = format!(
+        "Successfully imported OCI trust policy configuration to {}\n",
+        cfg.join("trustpolicy.oci.json").display()
     );
+    assert_eq!(env.ok(&["policy", "import", &policy]), imported);
     let bytes = fs::read(&policy).unwrap();
     assert_eq!(fs::read(cfg.join("trustpolicy.oci.json")).unwrap(), bytes);
     assert_eq!(env.ok(&["policy", "show"]).as_bytes(), &bytes[..]);
@@ -260,7 +261,7 @@ fn policy_import_show_init() {
     fs::write(cfg.join("trustpolicy.json"), b"{}").unwrap();
     assert_eq!(
         env.ok(&["policy", "import", "--force", &other]),
-        "Cleaned old trust policy file.\nSuccessfully imported OCI trust policy file.\n"
+        format!("Cleaned old trust policy file.\n{imported}")
     );
     assert!(!cfg.join("trustpolicy.json").exists());
     assert_eq!(
@@ -296,12 +297,34 @@ fn policy_import_show_init() {
     let err = env.fails(&["policy", "import", "/nonexistent/policy.json"]);
     assert!(err.contains("/nonexistent/policy.json"), "{err}");
 
-    // An invalid policy in place is still shown, with an error on stderr.
+    // A malformed policy in place is replaced without asking (no input on
+    // stdin would mean "no").
+    fs::write(cfg.join("trustpolicy.oci.json"), "{not json").unwrap();
+    let out = env.run_with_stdin(&["policy", "import", &policy], "");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), imported);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("already exists"),
+        "{out:?}"
+    );
+    assert_eq!(fs::read(cfg.join("trustpolicy.oci.json")).unwrap(), bytes);
+    // A well-formed one is kept unless confirmed.
+    let out = env.run_with_stdin(&["policy", "import", &other], "n\n");
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    assert_eq!(fs::read(cfg.join("trustpolicy.oci.json")).unwrap(), bytes);
+
+    // An invalid policy in place is still shown, then the command fails.
     fs::write(cfg.join("trustpolicy.oci.json"), "{\"version\":\"1.0\"}").unwrap();
     let out = env.run(&["policy", "show"]);
-    assert!(out.status.success());
+    assert_eq!(out.status.code(), Some(1));
     assert_eq!(out.stdout, b"{\"version\":\"1.0\"}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is invalid"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("Error: Existing OCI trust policy configuration is invalid"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("notation policy import"), "{stderr}");
 
     // init writes a valid one-statement policy.
     let out = env.ok(&[

@@ -54,16 +54,38 @@ impl Cli {
         self.home.path().join("xdg").join("notation")
     }
 
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(&self.bin)
-            .args(args)
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args)
             .current_dir(&self.work)
             .env_remove("NOTATION_CONFIG")
             .env("XDG_CONFIG_HOME", self.home.path().join("xdg"))
-            .env("HOME", self.home.path())
+            .env("HOME", self.home.path());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args)
             .stdin(Stdio::null())
             .output()
             .expect("run notation")
+    }
+
+    /// Runs with `input` on stdin (for confirmation prompts).
+    fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run notation");
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().expect("stdin");
+            stdin.write_all(input.as_bytes()).expect("write stdin");
+        }
+        child.wait_with_output().expect("wait for notation")
     }
 
     /// A step that must succeed: (stdout, stderr).
@@ -274,22 +296,67 @@ fn signature_file_naming_directory_and_force() {
     std::fs::create_dir_all(cli.work.join("relative/path")).unwrap();
     cli.write("relative/path/my-blob.bin", BLOB);
 
-    // Default: next to the blob.
+    // Default: the current directory (not the blob's), printed absolute.
     let (out, _) = cli.ok(&["blob", "sign", "./relative/path/my-blob.bin"]);
-    let next_to = cli.work.join("relative/path/my-blob.bin.jws.sig");
-    assert!(out.starts_with("Successfully signed ./relative/path/my-blob.bin\n"));
-    assert!(next_to.is_file(), "{out}");
-    let first = std::fs::read(&next_to).unwrap();
-
-    // Existing file: refused without --force, untouched.
-    let err = cli.fails(&["blob", "sign", "./relative/path/my-blob.bin"]);
-    assert!(
-        err.contains("already exists") && err.contains("--force"),
-        "{err}"
+    let in_cwd = cli.work.join("my-blob.bin.jws.sig");
+    assert_eq!(
+        out,
+        format!(
+            "Successfully signed ./relative/path/my-blob.bin\nSignature file written to {}\n",
+            in_cwd.display()
+        )
     );
-    assert_eq!(std::fs::read(&next_to).unwrap(), first);
-    cli.ok(&["blob", "sign", "--force", "./relative/path/my-blob.bin"]);
-    assert_ne!(std::fs::read(&next_to).unwrap(), first);
+    assert!(in_cwd.is_file(), "{out}");
+    assert!(!cli.work.join("relative/path/my-blob.bin.jws.sig").exists());
+    let first = std::fs::read(&in_cwd).unwrap();
+
+    // Existing file without --force: a prompt; no answer (closed stdin) or
+    // "n" keeps the file and exits 0 without signing.
+    for input in [None, Some("n\n")] {
+        let out = match input {
+            None => cli.run(&["blob", "sign", "./relative/path/my-blob.bin"]),
+            Some(i) => cli.run_with_stdin(&["blob", "sign", "./relative/path/my-blob.bin"], i),
+        };
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(out.stdout, b"", "{input:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with(
+                "The signature file already exists, do you want to overwrite it? [y/N] "
+            ),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&in_cwd).unwrap(), first);
+    }
+    // "y" replaces it.
+    let out = cli.run_with_stdin(&["blob", "sign", "./relative/path/my-blob.bin"], "y\n");
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .ends_with(&format!("Signature file written to {}\n", in_cwd.display())));
+    let second = std::fs::read(&in_cwd).unwrap();
+    assert_ne!(second, first);
+    // --force replaces it without asking.
+    let (_, err) = cli.ok(&["blob", "sign", "--force", "./relative/path/my-blob.bin"]);
+    assert!(!err.contains("overwrite"), "{err}");
+    assert_ne!(std::fs::read(&in_cwd).unwrap(), second);
+
+    // A directory with `..` is printed cleaned.
+    let (out, _) = cli.ok(&[
+        "blob",
+        "sign",
+        "--signature-directory",
+        "relative/../relative/path",
+        "./relative/path/my-blob.bin",
+    ]);
+    let next_to = cli.work.join("relative/path/my-blob.bin.jws.sig");
+    assert!(
+        out.ends_with(&format!(
+            "Signature file written to {}\n",
+            next_to.display()
+        )),
+        "{out}"
+    );
+    assert!(next_to.is_file());
 
     // --signature-directory (created when missing).
     let sigs = cli.work.join("xyz/sigs");
@@ -542,6 +609,19 @@ fn policy_import_selection_and_levels() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--policy-name"));
     let out = verify(&["--policy-name", "only"]);
     assert!(out.status.success(), "{out:?}");
+
+    // An invalid policy in place is still shown, then the command fails.
+    let broken = br#"{"version":"1.0","trustPolicies":[]}"#;
+    std::fs::write(cli.config().join("trustpolicy.blob.json"), broken).unwrap();
+    let out = cli.run(&["blob", "policy", "show"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(out.stdout, broken);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("Error: Existing blob trust policy configuration is invalid"),
+        "{err}"
+    );
+    assert!(err.contains("notation blob policy import"), "{err}");
 }
 
 fn localkey_bin() -> PathBuf {

@@ -186,6 +186,122 @@ fn push_signatures_through_the_tag_schema() {
     assert_eq!(env.envelope, b"cose bytes");
 }
 
+/// `--force-referrers-tag` writes the image-spec 1.0 form upstream writes
+/// then (config media type `application/vnd.cncf.notary.signature`, the
+/// `{}` config, no `artifactType`), listed through the tag schema; a real
+/// upstream envelope pushed that way lists, reads back and verifies.
+#[test]
+fn forced_tag_schema_push_writes_the_legacy_manifest_form() {
+    use notation_host::trustpolicy::TrustPolicy;
+    use notation_host::truststore::TrustStore;
+    use notation_host::verifier::{Verifier, VerifyInput};
+
+    let reg = Registry::start();
+    let image = push_layout(&reg, &layout("e2e"), "forced");
+    let options = ClientOptions {
+        force_referrers_tag: true,
+        ..insecure()
+    };
+    let client = RegistryClient::new(&reg.host, "forced", options, Box::new(Anonymous)).unwrap();
+
+    // A real JWS signed by upstream notation 1.3.2 for this image.
+    let upstream = layout("upstream-1.3.2-jws");
+    let envelope = std::fs::read(
+        upstream
+            .join("blobs/sha256/3c5aa1aa90e66342489a23ea78c2d654947e4b36dfbafabdbd862398eb803081"),
+    )
+    .unwrap();
+    let mut annotations = BTreeMap::new();
+    annotations.insert(
+        ANNOTATION_THUMBPRINTS.to_string(),
+        "[\"e38aea13f2b051f7183cca64a51ee676f4d4456f41d9fecf15eb367efc7343b9\"]".to_string(),
+    );
+    let pushed = client
+        .push_signature(&image, &envelope, MEDIA_TYPE_JWS, annotations)
+        .expect("forced push");
+    assert!(pushed.warnings.is_empty(), "{:?}", pushed.warnings);
+
+    // The manifest as stored, byte for byte.
+    let raw: serde_json::Value =
+        serde_json::from_slice(&client.fetch_manifest(&pushed.manifest).unwrap()).unwrap();
+    assert!(raw.get("artifactType").is_none(), "{raw}");
+    assert_eq!(raw["mediaType"], MEDIA_TYPE_OCI_MANIFEST);
+    assert_eq!(
+        raw["config"],
+        serde_json::json!({
+            "mediaType": ARTIFACT_TYPE_NOTARY_SIGNATURE,
+            "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+            "size": 2
+        })
+    );
+    assert_eq!(raw["subject"]["digest"], IMAGE_DIGEST);
+    assert_eq!(raw["layers"][0]["mediaType"], MEDIA_TYPE_JWS);
+    let config = client
+        .fetch_blob(
+            &Descriptor::new(ARTIFACT_TYPE_NOTARY_SIGNATURE, oci::EMPTY_JSON_DIGEST, 2),
+            2,
+        )
+        .expect("config blob pushed");
+    assert_eq!(config, b"{}");
+
+    // Listed through the tag-schema index, which reports the effective
+    // artifact type.
+    let tag = referrers_tag(IMAGE_DIGEST).unwrap();
+    let index_desc = client.resolve(&Target::Tag(tag)).expect("tag index");
+    let index: serde_json::Value =
+        serde_json::from_slice(&client.fetch_manifest(&index_desc).unwrap()).unwrap();
+    assert_eq!(
+        index["manifests"][0]["digest"],
+        pushed.manifest.digest.as_str()
+    );
+    assert_eq!(
+        index["manifests"][0]["artifactType"],
+        ARTIFACT_TYPE_NOTARY_SIGNATURE
+    );
+    let listed = reg
+        .client("forced")
+        .list_signatures(&image, usize::MAX)
+        .unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].digest, pushed.manifest.digest);
+
+    // Reads back and verifies.
+    let sig = client.fetch_signature(&listed[0]).unwrap();
+    assert_eq!(sig.envelope, envelope);
+    let tmp = tempfile::tempdir().unwrap();
+    let store_dir = tmp.path().join("truststore/x509/ca/e2e");
+    std::fs::create_dir_all(&store_dir).unwrap();
+    std::fs::copy(
+        vectors_dir().join("localkeys/e2e.crt"),
+        store_dir.join("e2e.crt"),
+    )
+    .unwrap();
+    let policy = TrustPolicy::from_json(
+        serde_json::json!({"version": "1.0", "trustPolicies": [{
+            "name": "e2e", "registryScopes": ["*"],
+            "signatureVerification": {"level": "strict"},
+            "trustStores": ["ca:e2e"], "trustedIdentities": ["*"]}]})
+        .to_string()
+        .as_bytes(),
+    )
+    .unwrap();
+    let verifier = Verifier::new(policy, TrustStore::from_config_dir(tmp.path()), None);
+    let input = VerifyInput {
+        repository: format!("{}/forced", reg.host),
+        target_digest: image.digest.clone(),
+        target_size: Some(image.size),
+        target_media_type: Some(image.media_type.clone()),
+        envelope: sig.envelope,
+        envelope_media_type: sig.envelope_descriptor.media_type,
+        user_metadata: BTreeMap::new(),
+        plugin_config: BTreeMap::new(),
+    };
+    let outcome = verifier
+        .verify_artifact(&input.repository.clone(), "forced", &[input])
+        .expect("verification runs");
+    assert!(outcome.passed(), "{:?}", outcome.most_relevant_failure());
+}
+
 #[test]
 fn basic_auth_explicit_credentials_and_wrong_password() {
     let reg = Registry::start_with_htpasswd("alice", "s3cret-pw");
@@ -673,6 +789,14 @@ fn oci_layout_reads_upstream_signatures_and_writes_new_ones() {
             .clone();
         assert_eq!(last["digest"], pushed.manifest.digest.as_str());
         assert!(last["annotations"][ANNOTATION_THUMBPRINTS].is_string());
+        // As upstream 1.3.2: the legacy manifest form, and no artifactType
+        // on the index.json entry.
+        assert!(last.get("artifactType").is_none(), "{last}");
+        let ours: serde_json::Value =
+            serde_json::from_slice(&store.fetch_manifest(&pushed.manifest).unwrap()).unwrap();
+        assert!(ours.get("artifactType").is_none(), "{ours}");
+        assert_eq!(ours["config"]["mediaType"], ARTIFACT_TYPE_NOTARY_SIGNATURE);
+        assert_eq!(ours["config"]["digest"], oci::EMPTY_JSON_DIGEST);
         assert!(last["annotations"]
             .get("org.opencontainers.image.ref.name")
             .is_none());

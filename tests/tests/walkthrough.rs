@@ -229,7 +229,13 @@ fn seed_walkthrough_against_a_real_registry() {
     // 8. policy import
     let policy = vectors_dir().join("trustpolicies/quickstart_trustpolicy.json");
     let (out, _) = cli.ok(&["policy", "import", policy.to_str().expect("utf-8 path")]);
-    assert_eq!(out, "Successfully imported OCI trust policy file.\n");
+    assert_eq!(
+        out,
+        format!(
+            "Successfully imported OCI trust policy configuration to {}\n",
+            cli.config().join("trustpolicy.oci.json").display()
+        )
+    );
 
     // 9. verify by digest and by tag
     let (out, err) = cli.ok(&["verify", &by_digest]);

@@ -1,9 +1,17 @@
 //! The whole `notation` command tree, declared in one place. Doc comments are
 //! the help text; names, aliases and flags follow upstream notation.
+//!
+//! Boolean flags behave as upstream's (pflag): bare `--flag` means true and
+//! `--flag=true` / `--flag=false` set it explicitly (`-y=false` for short
+//! ones). Rather than repeat the attributes on every `bool` field, the
+//! fields are declared as plain clap switches and [`Cli::build_command`]
+//! turns every switch of the tree into such a flag; parse with
+//! [`Cli::parse_args`], which uses that command.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Notation - a tool to sign and verify artifacts
 #[derive(Debug, Parser)]
@@ -12,6 +20,92 @@ pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The command tree with every boolean switch accepting an optional
+    /// `=true|false` value (see the module documentation).
+    pub fn build_command() -> clap::Command {
+        pflag_booleans(Self::command())
+    }
+
+    /// Parses `argv` (program name first) against [`Cli::build_command`].
+    /// Help requests come back as errors too, as with clap's `try_parse`.
+    pub fn parse_args<I, T>(argv: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let mut cmd = Self::build_command();
+        let matches = cmd.try_get_matches_from_mut(argv)?;
+        Self::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+    }
+
+    /// Applies deprecated flags and returns the warnings to print: the
+    /// hidden `--allow-referrers-api` (upstream keeps it, deprecated) means
+    /// `--force-referrers-tag=false` for `sign` and nothing elsewhere.
+    pub fn apply_deprecated_flags(&mut self) -> Vec<&'static str> {
+        const GENERIC: &str =
+            "flag '--allow-referrers-api' is deprecated and will be removed in future versions.";
+        let flag = match &mut self.command {
+            Command::Sign(a) => {
+                if a.referrers_api.allow_referrers_api == Some(true) {
+                    a.force_referrers_tag = false;
+                    return vec![
+                        "flag '--allow-referrers-api' is deprecated and will be removed in future versions, use '--force-referrers-tag=false' instead.",
+                    ];
+                }
+                a.referrers_api.allow_referrers_api
+            }
+            Command::Verify(a) => a.referrers_api.allow_referrers_api,
+            Command::List(a) => a.referrers_api.allow_referrers_api,
+            Command::Inspect(a) => a.referrers_api.allow_referrers_api,
+            _ => None,
+        };
+        match flag {
+            Some(_) => vec![GENERIC],
+            None => Vec::new(),
+        }
+    }
+}
+
+/// Turns every `SetTrue` switch in `cmd` and its subcommands into a flag
+/// that also takes `=true` or `=false` (pflag's boolean flags). The value
+/// must be attached with `=`, so `--force REF` still reads `REF` as an
+/// argument.
+fn pflag_booleans(cmd: clap::Command) -> clap::Command {
+    cmd.mut_args(|arg| {
+        if matches!(arg.get_action(), ArgAction::SetTrue) {
+            arg.action(ArgAction::Set)
+                .num_args(0..=1)
+                .require_equals(true)
+                .default_value("false")
+                .default_missing_value("true")
+                .hide_default_value(true)
+                .hide_possible_values(true)
+                .value_name("true|false")
+        } else {
+            arg
+        }
+    })
+    .mut_subcommands(pflag_booleans)
+}
+
+/// The hidden, deprecated `--allow-referrers-api` of sign, verify, list and
+/// inspect (see [`Cli::apply_deprecated_flags`]).
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ReferrersApiFlag {
+    /// deprecated: the Referrers API is used when the registry supports it
+    #[arg(
+        long,
+        hide = true,
+        action = ArgAction::Set,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_name = "true|false"
+    )]
+    pub allow_referrers_api: Option<bool>,
 }
 
 /// Top-level commands.
@@ -122,7 +216,7 @@ pub struct SigningFlags {
     /// signature envelope format [default: jws, or "signatureFormat" in config.json]
     #[arg(long, value_enum)]
     pub signature_format: Option<SignatureFormatArg>,
-    /// optional expiry that provides a "best by use" time for the artifact. The duration is specified in minutes(m) and/or hours(h). For example: 12h, 30m, 3h20m
+    /// optional expiry that provides a "best by use" time for the artifact. The duration is a Go duration such as 12h, 30m, 3h20m, 1.5h or 90s
     #[arg(short = 'e', long, value_name = "DURATION")]
     pub expiry: Option<String>,
     /// {key}={value} pairs that are added to the signature payload
@@ -146,11 +240,14 @@ pub struct SignArgs {
     #[allow(missing_docs)]
     pub signing: SigningFlags,
     /// force to store signatures using the referrers tag schema
-    #[arg(long)]
+    #[arg(long, conflicts_with = "allow_referrers_api")]
     pub force_referrers_tag: bool,
     /// [Experimental] sign the artifact stored as OCI image layout
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["force_referrers_tag", "allow_referrers_api"])]
     pub oci_layout: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub referrers_api: ReferrersApiFlag,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub registry: RegistryArgs,
@@ -177,6 +274,9 @@ pub struct VerifyArgs {
     /// [Experimental] verify the artifact stored as OCI image layout
     #[arg(long)]
     pub oci_layout: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub referrers_api: ReferrersApiFlag,
     /// [Experimental] set trust policy scope for artifact verification, required and can only be used when flag "--oci-layout" is set
     #[arg(long, requires = "oci_layout")]
     pub scope: Option<String>,
@@ -203,6 +303,9 @@ pub struct ListArgs {
     /// [Experimental] list signatures stored in OCI image layout
     #[arg(long)]
     pub oci_layout: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub referrers_api: ReferrersApiFlag,
     /// output format
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -226,6 +329,9 @@ pub struct InspectArgs {
     /// [Experimental] inspect signatures stored in OCI image layout
     #[arg(long)]
     pub oci_layout: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub referrers_api: ReferrersApiFlag,
     /// output format ("tree" is an alias of "text")
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -394,7 +500,11 @@ pub struct CertDeleteArgs {
     #[arg(short = 'y', long)]
     pub yes: bool,
     /// certificate file name in the named store
-    #[arg(value_name = "CERT_FILENAME", required_unless_present = "all")]
+    #[arg(
+        value_name = "CERT_FILENAME",
+        required_unless_present = "all",
+        required_if_eq("all", "false")
+    )]
     pub file: Option<String>,
 }
 
@@ -483,10 +593,15 @@ pub enum PluginCommand {
 #[derive(Debug, Args)]
 pub struct PluginInstallArgs {
     /// install plugin from a file on file system
-    #[arg(long, conflicts_with = "url", required_unless_present = "url")]
+    #[arg(
+        long,
+        conflicts_with = "url",
+        required_unless_present = "url",
+        required_if_eq("url", "false")
+    )]
     pub file: bool,
     /// install plugin from an HTTPS URL. The plugin download timeout is 10m0s
-    #[arg(long, requires = "sha256sum")]
+    #[arg(long, requires = "sha256sum", required_if_eq("file", "false"))]
     pub url: bool,
     /// must match SHA256 of the plugin source, required when "--url" flag is set
     #[arg(long)]
@@ -571,7 +686,7 @@ pub enum BlobCommand {
 /// `notation blob sign`.
 #[derive(Debug, Args)]
 #[command(
-    long_about = "Produce a detached signature for a given blob.\n\nBy default, the signature file is written to the same directory as the blob with file name \"{blob file name}.{signature format}.sig\"."
+    long_about = "Produce a detached signature for a given blob.\n\nBy default, the signature file is written to the current directory with file name \"{blob file name}.{signature format}.sig\"."
 )]
 pub struct BlobSignArgs {
     /// the blob to sign
@@ -580,7 +695,7 @@ pub struct BlobSignArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub signing: SigningFlags,
-    /// directory where the signature file is placed (default same directory as the blob)
+    /// directory where the signature file is placed (default is the current directory)
     #[arg(long, value_name = "DIR")]
     pub signature_directory: Option<PathBuf>,
     /// media type of the blob
@@ -684,6 +799,156 @@ mod tests {
     #[test]
     fn command_tree_is_consistent() {
         Cli::command().debug_assert();
+        Cli::build_command().debug_assert();
+    }
+
+    fn parse(argv: &[&str]) -> Cli {
+        Cli::parse_args(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"))
+    }
+
+    fn sign_args(argv: &[&str]) -> SignArgs {
+        match parse(argv).command {
+            Command::Sign(a) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_plain_switch_is_left() {
+        fn walk(cmd: &clap::Command) {
+            for arg in cmd.get_arguments() {
+                assert!(
+                    !matches!(arg.get_action(), ArgAction::SetTrue | ArgAction::SetFalse),
+                    "{} --{:?} is a plain switch",
+                    cmd.get_name(),
+                    arg.get_long()
+                );
+            }
+            cmd.get_subcommands().for_each(walk);
+        }
+        walk(&Cli::build_command());
+    }
+
+    #[test]
+    fn boolean_flags_take_optional_values() {
+        let base = ["notation", "sign", "-k", "k"];
+        let cases: [(&[&str], bool); 4] = [
+            (&[], false),
+            (&["--force-referrers-tag"], true),
+            (&["--force-referrers-tag=true"], true),
+            (&["--force-referrers-tag=false"], false),
+        ];
+        for (extra, want) in cases {
+            let argv: Vec<&str> = base
+                .iter()
+                .chain(extra)
+                .chain(&["r@sha256:a"])
+                .copied()
+                .collect();
+            assert_eq!(sign_args(&argv).force_referrers_tag, want, "{argv:?}");
+        }
+        // The value must be attached: a following word is the reference.
+        let a = sign_args(&["notation", "sign", "--oci-layout", "true"]);
+        assert!(a.oci_layout);
+        assert_eq!(a.reference, "true");
+        assert!(Cli::parse_args(["notation", "sign", "--oci-layout=maybe", "r"]).is_err());
+    }
+
+    #[test]
+    fn short_boolean_flags() {
+        for (argv, yes, debug) in [
+            (vec!["notation", "plugin", "rm", "-y", "p"], true, false),
+            (
+                vec!["notation", "plugin", "rm", "-y=false", "p"],
+                false,
+                false,
+            ),
+            (vec!["notation", "plugin", "rm", "p", "-yd"], true, true),
+            (vec!["notation", "plugin", "rm", "-d", "p"], false, true),
+            (
+                vec!["notation", "plugin", "rm", "--yes=true", "p"],
+                true,
+                false,
+            ),
+        ] {
+            match parse(&argv).command {
+                Command::Plugin(PluginCommand::Uninstall(a)) => {
+                    assert_eq!((a.yes, a.logging.debug), (yes, debug), "{argv:?}");
+                    assert_eq!(a.name, "p");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn false_does_not_count_as_all_or_file() {
+        // `--all=false` must not delete the whole store: a file is needed.
+        let base = ["notation", "cert", "delete", "-t", "ca", "-s", "s"];
+        let argv: Vec<&str> = base.iter().chain(&["--all=false"]).copied().collect();
+        assert!(Cli::parse_args(&argv).is_err());
+        let argv: Vec<&str> = base.iter().chain(&["--all"]).copied().collect();
+        parse(&argv);
+        assert!(Cli::parse_args(["notation", "plugin", "install", "--file=false", "x"]).is_err());
+        parse(&["notation", "plugin", "install", "--file=true", "x"]);
+    }
+
+    #[test]
+    fn sign_oci_layout_excludes_referrers_flags() {
+        for flag in [
+            "--force-referrers-tag",
+            "--force-referrers-tag=false",
+            "--allow-referrers-api",
+        ] {
+            let err = Cli::parse_args(["notation", "sign", "--oci-layout", flag, "x"]).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{flag}"
+            );
+        }
+        assert!(Cli::parse_args([
+            "notation",
+            "sign",
+            "--force-referrers-tag",
+            "--allow-referrers-api",
+            "x"
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn allow_referrers_api_is_deprecated() {
+        let mut cli = parse(&["notation", "sign", "--allow-referrers-api", "r@sha256:a"]);
+        match &mut cli.command {
+            Command::Sign(a) => a.force_referrers_tag = true,
+            other => panic!("{other:?}"),
+        }
+        let warnings = cli.apply_deprecated_flags();
+        assert!(warnings[0].contains("--force-referrers-tag=false"));
+        match cli.command {
+            Command::Sign(a) => assert!(!a.force_referrers_tag),
+            other => panic!("{other:?}"),
+        }
+        for argv in [
+            ["notation", "sign", "--allow-referrers-api=false", "r"],
+            ["notation", "verify", "--allow-referrers-api", "r"],
+            ["notation", "list", "--allow-referrers-api=true", "r"],
+            ["notation", "inspect", "--allow-referrers-api", "r"],
+        ] {
+            let warnings = parse(&argv).apply_deprecated_flags();
+            assert_eq!(warnings.len(), 1, "{argv:?}");
+            assert!(warnings[0].contains("deprecated"));
+        }
+        assert!(parse(&["notation", "list", "r"])
+            .apply_deprecated_flags()
+            .is_empty());
+        let help = Cli::build_command()
+            .find_subcommand_mut("sign")
+            .map(|c| c.render_help().to_string())
+            .unwrap_or_default();
+        assert!(help.contains("--force-referrers-tag"));
+        assert!(!help.contains("allow-referrers-api"));
     }
 
     #[test]
@@ -704,21 +969,19 @@ mod tests {
             vec!["notation", "plugin", "add", "--file", "f"],
             vec!["notation", "inspect", "-o", "tree", "r:v1"],
         ] {
-            Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+            Cli::parse_args(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
         }
     }
 
     #[test]
     fn sign_flag_rules() {
-        assert!(Cli::try_parse_from([
+        assert!(Cli::parse_args([
             "notation", "sign", "-k", "a", "--id", "x", "--plugin", "p", "r"
         ])
         .is_err());
-        assert!(Cli::try_parse_from(["notation", "sign", "--plugin", "p", "r"]).is_err());
-        assert!(
-            Cli::try_parse_from(["notation", "sign", "--signature-format", "xml", "r"]).is_err()
-        );
-        let cli = Cli::try_parse_from([
+        assert!(Cli::parse_args(["notation", "sign", "--plugin", "p", "r"]).is_err());
+        assert!(Cli::parse_args(["notation", "sign", "--signature-format", "xml", "r"]).is_err());
+        let cli = Cli::parse_args([
             "notation",
             "sign",
             "--id",
@@ -747,7 +1010,7 @@ mod tests {
 
     #[test]
     fn verify_defaults() {
-        let cli = Cli::try_parse_from(["notation", "verify", "r@sha256:a"]).unwrap();
+        let cli = Cli::parse_args(["notation", "verify", "r@sha256:a"]).unwrap();
         match cli.command {
             Command::Verify(a) => {
                 assert_eq!(a.max_signatures, 100);
@@ -755,6 +1018,6 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(Cli::try_parse_from(["notation", "verify", "--scope", "x", "r"]).is_err());
+        assert!(Cli::parse_args(["notation", "verify", "--scope", "x", "r"]).is_err());
     }
 }

@@ -2,8 +2,10 @@
 //!
 //! Reads are checked against digests and sizes. Signatures are written as
 //! upstream notation 1.3 does: the envelope and the empty config as blobs,
-//! the signature manifest as a blob, and the manifest's descriptor (with
-//! its annotations) appended to `index.json` without a tag. Signatures
+//! the signature manifest in the legacy form (config media type
+//! `application/vnd.cncf.notary.signature`, no `artifactType`) as a blob,
+//! and the manifest's descriptor (with its annotations, without an
+//! artifact type) appended to `index.json` without a tag. Signatures
 //! are found by scanning the manifests listed in `index.json` for a
 //! matching `subject`, plus the referrers tag-schema index
 //! (`org.opencontainers.image.ref.name` = `sha256-<hex>`) when present.
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 use notation_plugin_sdk::descriptor::Descriptor;
 
 use super::error::RegistryError;
+use super::oci::SignatureManifestForm;
 use super::oci::{
     self, Index, Manifest, ANNOTATION_REF_NAME, ARTIFACT_TYPE_NOTARY_SIGNATURE, MAX_MANIFEST_SIZE,
     MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_OCI_MANIFEST,
@@ -305,7 +308,12 @@ impl ArtifactStore for OciLayout {
         let env_digest = self.write_blob(envelope)?;
         self.write_blob(oci::EMPTY_JSON)?;
         let envelope_desc = Descriptor::new(envelope_media_type, env_digest, oci::len64(envelope));
-        let (bytes, manifest_desc) = oci::signature_manifest(subject, &envelope_desc, annotations);
+        let (bytes, manifest_desc) = oci::signature_manifest(
+            subject,
+            &envelope_desc,
+            annotations,
+            SignatureManifestForm::Legacy,
+        );
         self.write_blob(&bytes)?;
         let mut index = self.read_index()?;
         if !index
@@ -313,7 +321,11 @@ impl ArtifactStore for OciLayout {
             .iter()
             .any(|d| d.digest == manifest_desc.digest)
         {
-            index.manifests.push(manifest_desc.clone());
+            // As upstream: the entry carries the annotations but no
+            // artifactType (the manifest itself has none).
+            let mut entry = manifest_desc.clone();
+            entry.artifact_type = None;
+            index.manifests.push(entry);
             self.write_index(&index)?;
         }
         Ok(PushedSignature {

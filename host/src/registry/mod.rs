@@ -22,8 +22,10 @@
 //!     signature manifest and the envelope bytes (capped at
 //!     [`oci::MAX_SIGNATURE_BLOB_SIZE`] = 32 MiB, as upstream);
 //!   - `push_signature(&subject, envelope, media_type, annotations)` →
-//!     writes the envelope, the empty config and the signature manifest
-//!     (`artifactType` form) and links it to the subject.
+//!     writes the envelope, the config and the signature manifest and links
+//!     it to the subject: the `artifactType` form through the Referrers
+//!     API, the legacy `config.mediaType` form (as upstream v1.3 writes it)
+//!     with `force_referrers_tag` and in OCI layouts.
 //! * [`client`] has [`RegistryClient::new`] with [`ClientOptions`] (insecure
 //!   plain HTTP, `ca_file`, timeouts, `force_referrers_tag`) and a
 //!   [`CredentialSource`].
@@ -150,8 +152,8 @@ pub trait ArtifactStore {
     ) -> Result<Vec<Descriptor>, RegistryError>;
 
     /// Store a signature envelope for `subject`: the envelope blob, the
-    /// empty config and a signature manifest in the `artifactType` form
-    /// carrying `annotations` (give at least
+    /// config and a signature manifest (the form depends on the store, see
+    /// the module docs) carrying `annotations` (give at least
     /// [`oci::ANNOTATION_THUMBPRINTS`]; [`oci::ANNOTATION_CREATED`] is
     /// added when absent), linked to the subject.
     fn push_signature(

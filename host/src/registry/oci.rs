@@ -140,18 +140,34 @@ pub fn effective_artifact_type(m: &Manifest) -> &str {
     m.artifact_type.as_deref().unwrap_or(&m.config.media_type)
 }
 
-/// Build the signature manifest this implementation writes: the
-/// `artifactType` form with the empty config, one layer (the envelope) and
-/// the subject. `annotations` should hold at least
+/// Which of the two signature manifest forms to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureManifestForm {
+    /// Image-spec 1.1: `artifactType: application/vnd.cncf.notary.signature`
+    /// with the OCI empty config (`application/vnd.oci.empty.v1+json`).
+    /// Written by default to registries.
+    ArtifactType,
+    /// Image-spec 1.0 compatible: no `artifactType`; the config is the
+    /// `{}` blob with media type `application/vnd.cncf.notary.signature`.
+    /// Written with `--force-referrers-tag` (as upstream notation does, for
+    /// registries that only know image-spec 1.0) and to OCI layouts (as
+    /// upstream notation 1.3 does).
+    Legacy,
+}
+
+/// Build a signature manifest in `form`: the config, one layer (the
+/// envelope) and the subject. `annotations` should hold at least
 /// [`ANNOTATION_THUMBPRINTS`]; [`ANNOTATION_CREATED`] is added when absent.
 ///
-/// Returns the manifest bytes and the descriptor to refer to it (whose
-/// annotations and artifact type mirror the manifest's, as referrers
-/// listings do).
+/// Returns the manifest bytes and the descriptor to refer to it, whose
+/// annotations mirror the manifest's and whose artifact type is the
+/// effective one (`application/vnd.cncf.notary.signature` in both forms),
+/// as referrers listings report it.
 pub fn signature_manifest(
     subject: &Descriptor,
     envelope: &Descriptor,
     mut annotations: BTreeMap<String, String>,
+    form: SignatureManifestForm,
 ) -> (Vec<u8>, Descriptor) {
     if !annotations.contains_key(ANNOTATION_CREATED) {
         let now = time::OffsetDateTime::now_utc()
@@ -165,11 +181,21 @@ pub fn signature_manifest(
     // The subject descriptor names the manifest only.
     subject.annotations = None;
     subject.extra.remove("platform");
+    let (artifact_type, config) = match form {
+        SignatureManifestForm::ArtifactType => (
+            Some(ARTIFACT_TYPE_NOTARY_SIGNATURE.to_string()),
+            empty_descriptor(),
+        ),
+        SignatureManifestForm::Legacy => (
+            None,
+            Descriptor::new(ARTIFACT_TYPE_NOTARY_SIGNATURE, EMPTY_JSON_DIGEST, 2),
+        ),
+    };
     let manifest = Manifest {
         schema_version: 2,
         media_type: Some(MEDIA_TYPE_OCI_MANIFEST.to_string()),
-        artifact_type: Some(ARTIFACT_TYPE_NOTARY_SIGNATURE.to_string()),
-        config: empty_descriptor(),
+        artifact_type,
+        config,
         layers: vec![Descriptor::new(
             envelope.media_type.clone(),
             envelope.digest.clone(),
@@ -436,9 +462,14 @@ mod tests {
         let env = Descriptor::new(MEDIA_TYPE_JWS, EMPTY_JSON_DIGEST, 2);
         let mut ann = BTreeMap::new();
         ann.insert(ANNOTATION_THUMBPRINTS.to_string(), "[\"ab\"]".to_string());
-        let (bytes, desc) = signature_manifest(&subject, &env, ann);
+        let (bytes, desc) =
+            signature_manifest(&subject, &env, ann, SignatureManifestForm::ArtifactType);
         let m: Manifest = serde_json::from_slice(&bytes).unwrap();
         assert!(is_signature_manifest(&m));
+        assert_eq!(
+            m.artifact_type.as_deref(),
+            Some(ARTIFACT_TYPE_NOTARY_SIGNATURE)
+        );
         assert_eq!(m.config.media_type, MEDIA_TYPE_EMPTY);
         assert_eq!(m.subject.as_ref().unwrap().digest, EMPTY_JSON_DIGEST);
         assert!(m
@@ -446,6 +477,38 @@ mod tests {
             .as_ref()
             .unwrap()
             .contains_key(ANNOTATION_CREATED));
+        assert_eq!(desc.digest, sha256_digest(&bytes));
+        assert_eq!(
+            desc.artifact_type.as_deref(),
+            Some(ARTIFACT_TYPE_NOTARY_SIGNATURE)
+        );
+    }
+
+    #[test]
+    fn legacy_signature_manifest_shape() {
+        let subject = Descriptor::new(MEDIA_TYPE_OCI_MANIFEST, EMPTY_JSON_DIGEST, 2);
+        let env = Descriptor::new(MEDIA_TYPE_COSE, EMPTY_JSON_DIGEST, 2);
+        let (bytes, desc) = signature_manifest(
+            &subject,
+            &env,
+            BTreeMap::new(),
+            SignatureManifestForm::Legacy,
+        );
+        let raw: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert!(raw.get("artifactType").is_none(), "{raw}");
+        assert_eq!(
+            raw["config"],
+            serde_json::json!({
+                "mediaType": ARTIFACT_TYPE_NOTARY_SIGNATURE,
+                "digest": EMPTY_JSON_DIGEST,
+                "size": 2
+            })
+        );
+        let m: Manifest = serde_json::from_slice(&bytes).unwrap();
+        assert!(is_signature_manifest(&m));
+        assert_eq!(effective_artifact_type(&m), ARTIFACT_TYPE_NOTARY_SIGNATURE);
+        assert_eq!(m.subject.as_ref().unwrap().digest, EMPTY_JSON_DIGEST);
+        assert_eq!(m.layers[0].media_type, MEDIA_TYPE_COSE);
         assert_eq!(desc.digest, sha256_digest(&bytes));
         assert_eq!(
             desc.artifact_type.as_deref(),

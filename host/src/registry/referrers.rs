@@ -234,7 +234,15 @@ pub(crate) fn push_signature(
     );
     client.push_blob(envelope, &envelope_desc.digest)?;
     client.push_blob(oci::EMPTY_JSON, oci::EMPTY_JSON_DIGEST)?;
-    let (bytes, manifest_desc) = oci::signature_manifest(subject, &envelope_desc, annotations);
+    // Forcing the tag schema is for registries that only speak image-spec
+    // 1.0, so the manifest takes the form they accept (as upstream does).
+    let form = if client.force_referrers_tag() {
+        oci::SignatureManifestForm::Legacy
+    } else {
+        oci::SignatureManifestForm::ArtifactType
+    };
+    let (bytes, manifest_desc) =
+        oci::signature_manifest(subject, &envelope_desc, annotations, form);
     let oci_subject =
         client.put_manifest(&manifest_desc.digest, oci::MEDIA_TYPE_OCI_MANIFEST, &bytes)?;
     let mut warnings = Vec::new();

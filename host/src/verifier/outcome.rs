@@ -122,7 +122,10 @@ pub enum Failure {
     #[error("the certificate chain does not meet the requirements: {0}")]
     CertificateRequirement(#[source] EnvelopeError),
     /// The chain is not valid at the signing time.
-    #[error("the certificate chain was not valid at the signing time {signing_time}: {source}")]
+    #[error(
+        "the certificate chain was not valid at the signing time {}: {source}",
+        rfc3339(signing_time)
+    )]
     NotValidAtSigningTime {
         /// The (unauthenticated) signing time.
         signing_time: OffsetDateTime,
@@ -183,7 +186,7 @@ pub enum Failure {
         statement: String,
     },
     /// The signature has expired.
-    #[error("the signature expired at {expiry}")]
+    #[error("the signature expired at {}", rfc3339(expiry))]
     Expired {
         /// Its expiry time.
         expiry: OffsetDateTime,
@@ -192,7 +195,10 @@ pub enum Failure {
     },
     /// A certificate of the chain is not valid at verification time and no
     /// timestamp vouches for the signing time.
-    #[error("certificate chain is not valid at verification time {at}: {source}")]
+    #[error(
+        "certificate chain is not valid at verification time {}: {source}",
+        rfc3339(at)
+    )]
     CertificateNotValidNow {
         /// The verification time.
         at: OffsetDateTime,
@@ -208,7 +214,11 @@ pub enum Failure {
     Timestamp(#[source] TimestampError),
     /// A certificate of the chain was not valid over the whole range the
     /// verified timestamp allows (`genTime` ± accuracy).
-    #[error("certificate chain was not valid over the whole timestamp range {lower} to {upper}: {source}")]
+    #[error(
+        "certificate chain was not valid over the whole timestamp range {} to {}: {source}",
+        rfc3339(lower),
+        rfc3339(upper)
+    )]
     NotValidAtTimestamp {
         /// `genTime - accuracy`.
         lower: OffsetDateTime,
@@ -219,7 +229,10 @@ pub enum Failure {
         source: EnvelopeError,
     },
     /// The authentic signing time lies outside the chain's validity.
-    #[error("the authentic signing time {signing_time} is outside the certificate chain's validity: {source}")]
+    #[error(
+        "the authentic signing time {} is outside the certificate chain's validity: {source}",
+        rfc3339(signing_time)
+    )]
     AuthenticSigningTimeOutsideValidity {
         /// The authentic signing time.
         signing_time: OffsetDateTime,
@@ -494,5 +507,38 @@ impl ArtifactOutcome {
             }
         }
         best
+    }
+}
+
+/// A time as RFC 3339 in its own offset (`2023-06-27T13:21:21+08:00`, with a
+/// fraction only when there is one), as messages show times.
+fn rfc3339(t: &OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn times_in_messages_are_rfc3339() {
+        let f = Failure::Expired {
+            expiry: datetime!(2023-06-27 13:21:21 +08:00),
+            now: datetime!(2024-01-01 00:00:00 UTC),
+        };
+        assert_eq!(
+            f.to_string(),
+            "the signature expired at 2023-06-27T13:21:21+08:00"
+        );
+        let f = Failure::Expired {
+            expiry: datetime!(2023-06-27 05:21:21.5 UTC),
+            now: datetime!(2024-01-01 00:00:00 UTC),
+        };
+        assert_eq!(
+            f.to_string(),
+            "the signature expired at 2023-06-27T05:21:21.5Z"
+        );
     }
 }

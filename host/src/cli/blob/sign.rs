@@ -7,11 +7,14 @@ use notation_host::signing;
 
 use super::Error;
 use crate::cli::args::BlobSignArgs;
+use crate::cli::output::confirm;
 use crate::cli::Context;
 use crate::error::CliError;
 
 /// Signs the blob and prints `Successfully signed PATH` and where the
-/// signature file was written.
+/// signature file was written (absolute, cleaned; by default in the current
+/// directory). An existing signature file is replaced with `--force` or
+/// after the user confirms.
 pub(super) fn run(ctx: &Context, args: BlobSignArgs, out: &mut dyn Write) -> Result<(), Error> {
     let flags = crate::cli::sign::resolve_flags(ctx, &args.signing)?;
     let format = flags.format;
@@ -21,10 +24,22 @@ pub(super) fn run(ctx: &Context, args: BlobSignArgs, out: &mut dyn Write) -> Res
         }
         .into());
     }
-    // Fail before signing when the destination is already taken.
-    let sig_path = blob::signature_path(&args.blob, args.signature_directory.as_deref(), format)?;
-    if !args.force && std::fs::symlink_metadata(&sig_path).is_ok() {
-        return Err(blob::BlobError::SignatureExists { path: sig_path }.into());
+    // Ask before signing when the destination is already taken; "no" (or
+    // no answer) leaves the file alone and is not an error, as upstream.
+    let sig_path = blob::absolute_clean(&blob::signature_path(
+        &args.blob,
+        args.signature_directory.as_deref(),
+        format,
+    )?);
+    let mut overwrite = args.force;
+    if !overwrite && std::fs::symlink_metadata(&sig_path).is_ok() {
+        if !confirm(
+            "The signature file already exists, do you want to overwrite it?",
+            false,
+        )? {
+            return Ok(());
+        }
+        overwrite = true;
     }
     let key = blob::load_key(&ctx.config, &flags.selection, &flags.plugin_config)?;
     crate::cli::sign::warn_unused_timestamp(&flags, signing::host_timestamps(&key.key));
@@ -43,9 +58,8 @@ pub(super) fn run(ctx: &Context, args: BlobSignArgs, out: &mut dyn Write) -> Res
         envelope =
             signing::apply_timestamp(&key.key, format, envelope, ts).map_err(CliError::from)?;
     }
-    blob::write_signature(&sig_path, &envelope, args.force)?;
-    let shown = std::path::absolute(&sig_path).unwrap_or(sig_path);
+    blob::write_signature(&sig_path, &envelope, overwrite)?;
     writeln!(out, "Successfully signed {}", args.blob.display())?;
-    writeln!(out, "Signature file written to {}", shown.display())?;
+    writeln!(out, "Signature file written to {}", sig_path.display())?;
     Ok(())
 }

@@ -22,6 +22,10 @@ pub fn run(ctx: &Context, args: PolicyImportArgs, out: &mut dyn Write) -> Result
     if super::write_policy(ctx, &bytes)? {
         writeln!(out, "Cleaned old trust policy file.")?;
     }
-    writeln!(out, "Successfully imported OCI trust policy file.")?;
+    writeln!(
+        out,
+        "Successfully imported OCI trust policy configuration to {}",
+        ctx.config.oci_trust_policy_file().display()
+    )?;
     Ok(())
 }

@@ -24,13 +24,24 @@ pub fn run(ctx: &Context, cmd: PolicyCommand, out: &mut dyn Write) -> Result<(),
 }
 
 /// Asks before replacing an existing policy (unless `force`, which warns).
-/// Returns false when the user declines.
+/// Returns false when the user declines. As upstream, an existing file that
+/// cannot be read as a trust policy document (malformed JSON, wrong field
+/// types) is replaced without asking: there is nothing usable to keep.
 fn may_overwrite(ctx: &Context, force: bool) -> Result<bool, CliError> {
-    if notation_host::trustpolicy::oci_policy_path(ctx.config.root()).is_none() {
+    let Some(existing) = notation_host::trustpolicy::oci_policy_path(ctx.config.root()) else {
         return Ok(true);
-    }
+    };
     if force {
         eprintln!("Warning: existing OCI trust policy file will be overwritten");
+        return Ok(true);
+    }
+    let readable = notation_host::trustpolicy::read_capped(&existing)
+        .ok()
+        .is_some_and(|bytes| {
+            serde_json::from_slice::<notation_host::trustpolicy::TrustPolicyDocument>(&bytes)
+                .is_ok()
+        });
+    if !readable {
         return Ok(true);
     }
     confirm(

@@ -8,7 +8,8 @@ use crate::cli::Context;
 use crate::error::CliError;
 
 /// Prints the trust policy file in effect, byte for byte. An invalid policy
-/// is still printed (so it can be fixed), after an error on stderr.
+/// is still printed (so it can be fixed), and then the command fails, as
+/// upstream's does.
 pub fn run(ctx: &Context, out: &mut dyn Write) -> Result<(), CliError> {
     let root = ctx.config.root();
     let path = oci_policy_path(root).ok_or_else(|| PolicyError::NotFound {
@@ -16,15 +17,9 @@ pub fn run(ctx: &Context, out: &mut dyn Write) -> Result<(), CliError> {
         legacy: ctx.config.legacy_trust_policy_file(),
     })?;
     let bytes = read_capped(&path)?;
-    if let Err(source) = TrustPolicy::from_json(&bytes) {
-        eprintln!(
-            "{}",
-            CliError::InvalidExistingPolicy {
-                path: path.clone(),
-                source
-            }
-        );
-    }
     out.write_all(&bytes)?;
-    Ok(())
+    match TrustPolicy::from_json(&bytes) {
+        Ok(_) => Ok(()),
+        Err(source) => Err(CliError::InvalidExistingPolicy { path, source }),
+    }
 }

@@ -1,0 +1,172 @@
+//! Command-line compatibility with upstream notation (cobra/pflag), run
+//! through the built binary: boolean flags take `=true|false`, usage errors
+//! exit 1 with `Error: ...`, help goes to stdout with exit 0.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+const DIGEST_REF: &str =
+    "localhost:1/r@sha256:0000000000000000000000000000000000000000000000000000000000000000";
+
+/// A throwaway configuration directory and HOME.
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_notation"))
+            .args(args)
+            .env("NOTATION_CONFIG", self.config())
+            .env("HOME", self.dir.path().join("home"))
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("NOTATION_USERNAME")
+            .env_remove("NOTATION_PASSWORD")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// Runs a command that must fail with exit code 1; returns stderr.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        stderr
+    }
+}
+
+/// A usage error: `Error: ` and a capital letter, a pointer to `--help`.
+fn assert_usage_error(stderr: &str) {
+    let message = stderr
+        .strip_prefix("Error: ")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(message.starts_with(char::is_uppercase), "{stderr}");
+    assert!(stderr.contains("try '--help'"), "{stderr}");
+}
+
+#[test]
+fn help_goes_to_stdout_with_exit_0() {
+    let env = Env::new();
+    for (args, usage) in [
+        (&[][..], "Usage: notation <COMMAND>"),
+        (&["key"][..], "Usage: notation key <COMMAND>"),
+        (&["cert"][..], "Usage: notation certificate <COMMAND>"),
+        (
+            &["blob", "policy"][..],
+            "Usage: notation blob policy <COMMAND>",
+        ),
+        (
+            &["sign", "--help"][..],
+            "Usage: notation sign [OPTIONS] <REFERENCE>",
+        ),
+        (&["help", "verify"][..], "Usage: notation verify"),
+    ] {
+        let out = env.run(args);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(stdout.contains(usage), "{args:?}: {stdout}");
+        assert!(out.stderr.is_empty(), "{args:?}");
+    }
+    // Hidden, deprecated flags stay out of the help.
+    let help = String::from_utf8(env.run(&["sign", "--help"]).stdout).unwrap();
+    assert!(help.contains("--force-referrers-tag"), "{help}");
+    assert!(!help.contains("allow-referrers-api"), "{help}");
+}
+
+#[test]
+fn usage_errors_exit_1_with_error_prefix() {
+    let env = Env::new();
+    for args in [
+        &["nosuchcommand"][..],
+        &["sign", "--bogus", DIGEST_REF],
+        &["sign"],
+        &["sign", "--force-referrers-tag=maybe", DIGEST_REF],
+        &["key", "add", "--id", "x", "k"],
+        &["verify", "--max-signatures", "0", DIGEST_REF],
+    ] {
+        assert_usage_error(&env.fails(args));
+    }
+    // Nothing was created by a command that never ran.
+    assert!(!env.config().exists());
+}
+
+#[test]
+fn boolean_flags_accept_values() {
+    let env = Env::new();
+    // Each parses and fails later, on the missing key: not a usage error.
+    for flag in [
+        "--force-referrers-tag",
+        "--force-referrers-tag=true",
+        "--force-referrers-tag=false",
+        "--insecure-registry=false",
+        "-d",
+        "-v=true",
+    ] {
+        let err = env.fails(&["sign", "-k", "nokey", flag, DIGEST_REF]);
+        assert!(
+            err.contains("\"nokey\" is not in the signing key list"),
+            "{flag}: {err}"
+        );
+        assert!(!err.contains("Usage:"), "{flag}: {err}");
+    }
+    // Short flags alone and with a value; the plugin is simply not there.
+    for flag in ["-y", "-y=true", "--yes=false"] {
+        let err = env.fails(&["plugin", "uninstall", flag, "nosuch"]);
+        assert!(
+            err.contains("Unable to find plugin nosuch"),
+            "{flag}: {err}"
+        );
+    }
+}
+
+#[test]
+fn oci_layout_excludes_force_referrers_tag() {
+    let env = Env::new();
+    let err = env.fails(&["sign", "--oci-layout", "--force-referrers-tag", "x"]);
+    assert_usage_error(&err);
+    assert!(err.contains("cannot be used with"), "{err}");
+    let err = env.fails(&["sign", "--oci-layout", "--allow-referrers-api", "x"]);
+    assert_usage_error(&err);
+}
+
+#[test]
+fn allow_referrers_api_is_deprecated_but_accepted() {
+    let env = Env::new();
+    let err = env.fails(&["sign", "--allow-referrers-api", "-k", "nokey", DIGEST_REF]);
+    let mut lines = err.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Warning: flag '--allow-referrers-api' is deprecated and will be removed in future versions, use '--force-referrers-tag=false' instead.")
+    );
+    assert!(
+        lines.next().unwrap().starts_with("Error: Signing key"),
+        "{err}"
+    );
+    let err = env.fails(&["verify", "--allow-referrers-api=false", DIGEST_REF]);
+    assert!(err.starts_with(
+        "Warning: flag '--allow-referrers-api' is deprecated and will be removed in future versions.\n"
+    ), "{err}");
+}
+
+#[test]
+fn all_false_does_not_delete_the_store() {
+    let env = Env::new();
+    let store = env.config().join("truststore/x509/ca/s");
+    fs::create_dir_all(&store).unwrap();
+    fs::write(store.join("a.crt"), b"not read").unwrap();
+    let err = env.fails(&["cert", "delete", "-t", "ca", "-s", "s", "--all=false", "-y"]);
+    assert_usage_error(&err);
+    assert!(store.join("a.crt").exists());
+}
