@@ -3,49 +3,13 @@
 //! exit 1 with `Error: ...`, help goes to stdout with exit 0.
 
 use std::fs;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 
 const DIGEST_REF: &str =
     "localhost:1/r@sha256:0000000000000000000000000000000000000000000000000000000000000000";
 
-/// A throwaway configuration directory and HOME.
-struct Env {
-    dir: tempfile::TempDir,
-}
+mod support;
 
-impl Env {
-    fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn config(&self) -> PathBuf {
-        self.dir.path().join("config")
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_notation"))
-            .args(args)
-            .env("NOTATION_CONFIG", self.config())
-            .env("HOME", self.dir.path().join("home"))
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("NOTATION_USERNAME")
-            .env_remove("NOTATION_PASSWORD")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    }
-
-    /// Runs a command that must fail with exit code 1; returns stderr.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
-        stderr
-    }
-}
+use support::Env;
 
 /// A usage error: `Error: ` and a capital letter, a pointer to `--help`.
 fn assert_usage_error(stderr: &str) {

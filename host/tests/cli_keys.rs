@@ -3,61 +3,15 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
-/// A throwaway notation environment: config dir and HOME in a temp dir.
-struct Env {
-    dir: tempfile::TempDir,
-}
+mod support;
+
+use support::Env;
 
 impl Env {
-    fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn config(&self) -> PathBuf {
-        self.dir.path().join("config")
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_notation"));
-        c.args(args)
-            .env("NOTATION_CONFIG", self.config())
-            .env("HOME", self.dir.path().join("home"))
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("NOTATION_USERNAME")
-            .env_remove("NOTATION_PASSWORD")
-            .stdin(Stdio::null());
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Runs a command expected to fail with exit code 1; returns stderr.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{args:?}: stdout {} stderr {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let err = String::from_utf8(out.stderr).unwrap();
+    /// [`Env::fails`], and the message starts with `Error: `.
+    fn fails_with_error(&self, args: &[&str]) -> String {
+        let err = self.fails(args);
         assert!(err.starts_with("Error: "), "{err}");
         err
     }
@@ -253,19 +207,19 @@ fn generate_test_refuses_existing_names_and_bad_names_without_writing() {
     let env = Env::new();
     env.ok(&["cert", "generate-test", "dup"]);
     let before = snapshot(&env.config());
-    let err = env.fails(&["cert", "generate-test", "--default", "dup"]);
+    let err = env.fails_with_error(&["cert", "generate-test", "--default", "dup"]);
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(snapshot(&env.config()), before);
 
     // A leftover key file (not in the list) also blocks, and is kept.
     fs::write(env.config().join("localkeys/left.key"), "keep").unwrap();
     let before = snapshot(&env.config());
-    let err = env.fails(&["cert", "generate-test", "left"]);
+    let err = env.fails_with_error(&["cert", "generate-test", "left"]);
     assert!(err.contains("cleanup-test left"), "{err}");
     assert_eq!(snapshot(&env.config()), before);
 
     for bad in ["a/b", "..", "has space"] {
-        let err = env.fails(&["cert", "generate-test", bad]);
+        let err = env.fails_with_error(&["cert", "generate-test", bad]);
         assert!(err.contains("Invalid name"), "{err}");
     }
     assert_eq!(snapshot(&env.config()), before);
@@ -275,7 +229,7 @@ fn generate_test_refuses_existing_names_and_bad_names_without_writing() {
 fn plugin_keys_add_update_delete() {
     let env = Env::new();
     // Plugin must be installed.
-    let err = env.fails(&["key", "add", "--plugin", "kms", "--id", "k1", "mykey"]);
+    let err = env.fails_with_error(&["key", "add", "--plugin", "kms", "--id", "k1", "mykey"]);
     assert!(
         err.contains("is not installed") && err.contains("notation plugin list"),
         "{err}"
@@ -332,10 +286,10 @@ fn plugin_keys_add_update_delete() {
     // errors leave the file alone
     let before = snapshot(&env.config());
     assert!(env
-        .fails(&["key", "add", "--plugin", "kms", "--id", "x", "one"])
+        .fails_with_error(&["key", "add", "--plugin", "kms", "--id", "x", "one"])
         .contains("already exists"));
     assert!(env
-        .fails(&[
+        .fails_with_error(&[
             "key",
             "add",
             "--plugin",
@@ -348,10 +302,10 @@ fn plugin_keys_add_update_delete() {
         ])
         .contains("--plugin-config"));
     assert!(env
-        .fails(&["key", "update", "--default", "nope"])
+        .fails_with_error(&["key", "update", "--default", "nope"])
         .contains("notation key list"));
     assert!(env
-        .fails(&["key", "delete", "one", "nope"])
+        .fails_with_error(&["key", "delete", "one", "nope"])
         .contains("\"nope\""));
     assert_eq!(snapshot(&env.config()), before);
     // missing --plugin is a usage error (exit 1, as upstream)
@@ -471,7 +425,7 @@ fn corrupt_signing_keys_is_a_clear_error_and_is_not_touched() {
         vec!["key", "delete", "x"],
         vec!["cert", "generate-test", "x"],
     ] {
-        let err = env.fails(&args);
+        let err = env.fails_with_error(&args);
         assert!(
             err.contains("signingkeys.json is malformed"),
             "{args:?}: {err}"

@@ -3,29 +3,22 @@
 //! of `notation_host::timestamp`, and the verifier's authentic-timestamp
 //! step with `tsa` trust stores.
 
-#[path = "tsa_support/mod.rs"]
-mod tsa_support;
-
-use std::collections::BTreeMap;
-use std::fs;
+mod support;
 
 use notation_host::timestamp::{self, TimestampError, Timestamper};
 use notation_host::trustpolicy::TrustPolicy;
-use notation_host::truststore::TrustStore;
-use notation_host::verifier::{Check, CheckStatus, Failure, Note, Verifier, VerifyInput};
-use notation_plugin_sdk::descriptor::Descriptor;
-use notation_plugin_sdk::envelope::{
-    self, EnvelopeFormat, LocalSigner, Payload, SignRequest, SigningScheme,
-};
+use notation_host::verifier::{Check, CheckStatus, Failure, Note, Verifier};
+use notation_plugin_sdk::envelope::{self, EnvelopeFormat};
 use notation_plugin_sdk::vocab::HashAlgorithm;
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 use serde_json::{json, Value};
+use support::tsa::{certificate, ec_key, Kind, TsaPki, TsaServer};
 use time::{Duration, OffsetDateTime};
-use tsa_support::{certificate, ec_key, free_port, serve_crl, Kind, TsaPki, TsaServer};
 
-const DIGEST: &str = "sha256:73c803930ea3ba1e54bc25c2bdc53edd0284c62ed651fe7b00369da519a3c333";
-const REPO: &str = "registry.example.com/app";
+use support::pki::{free_port, serve_crl};
+use support::{input, Opts, Stores};
+
 const DAY: i64 = 86_400;
 
 // ---- the timestamp module --------------------------------------------------
@@ -199,20 +192,15 @@ fn signer(from: i64, to: i64) -> Signer {
 }
 
 fn sign(s: &Signer, format: EnvelopeFormat, signing_time: OffsetDateTime) -> Vec<u8> {
-    let req = SignRequest {
-        payload: Payload::new(Descriptor::new(
-            "application/vnd.oci.image.manifest.v1+json",
-            DIGEST,
-            16724,
-        )),
-        signing_scheme: SigningScheme::X509,
-        signing_time,
-        expiry: None,
-        signing_agent: Some("test".into()),
-        extended_attributes: Vec::new(),
-    };
-    let local = LocalSigner::new(s.leaf_key.clone(), vec![s.leaf.clone(), s.root.clone()]).unwrap();
-    envelope::sign(format, &req, &local).unwrap()
+    support::sign(
+        &s.leaf_key,
+        vec![s.leaf.clone(), s.root.clone()],
+        Opts {
+            format,
+            signing_time,
+            ..Opts::default()
+        },
+    )
 }
 
 fn timestamped(s: &Signer, format: EnvelopeFormat, pki: &TsaPki, tsa: &TsaServer) -> Vec<u8> {
@@ -226,50 +214,15 @@ fn timestamped(s: &Signer, format: EnvelopeFormat, pki: &TsaPki, tsa: &TsaServer
     .unwrap()
 }
 
-fn input(envelope: Vec<u8>, format: EnvelopeFormat) -> VerifyInput {
-    VerifyInput {
-        repository: REPO.into(),
-        target_digest: DIGEST.into(),
-        target_size: Some(16724),
-        target_media_type: Some("application/vnd.oci.image.manifest.v1+json".into()),
-        envelope,
-        envelope_media_type: format.media_type().into(),
-        user_metadata: BTreeMap::new(),
-        plugin_config: BTreeMap::new(),
-    }
-}
-
-struct Stores {
-    _dir: tempfile::TempDir,
-    store: TrustStore,
-}
-
 fn stores(ca_root: &X509, tsa_root: &X509) -> Stores {
-    let dir = tempfile::tempdir().unwrap();
-    for (kind, name, cert) in [("ca", "acme", ca_root), ("tsa", "ts", tsa_root)] {
-        let d = dir.path().join("truststore/x509").join(kind).join(name);
-        fs::create_dir_all(&d).unwrap();
-        fs::write(d.join("root.pem"), cert.to_pem().unwrap()).unwrap();
-    }
-    Stores {
-        store: TrustStore::from_config_dir(dir.path()),
-        _dir: dir,
-    }
+    support::stores(&[("ca", "acme", &[ca_root]), ("tsa", "ts", &[tsa_root])])
 }
 
 fn policy(verification: Value, trust_stores: &[&str]) -> TrustPolicy {
-    TrustPolicy::from_json(
-        json!({"version": "1.0", "trustPolicies": [{
-            "name": "p",
-            "registryScopes": [REPO],
-            "signatureVerification": verification,
-            "trustStores": trust_stores,
-            "trustedIdentities": ["*"]
-        }]})
-        .to_string()
-        .as_bytes(),
-    )
-    .unwrap()
+    support::policy(json!({
+        "signatureVerification": verification,
+        "trustStores": trust_stores
+    }))
 }
 
 fn verify(

@@ -7,54 +7,31 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::sync::{Arc, Mutex};
 
-use notation_host::trustpolicy::TrustPolicy;
-use notation_host::truststore::TrustStore;
 use notation_host::verifier::{
     Check, CheckStatus, Failure, Note, PluginCallError, PluginLoader, RevocationChecker,
     RevocationMethod, RevocationProblem, RevocationProblems, RevocationStatus, VerificationPlugin,
     Verifier, VerifyInput,
 };
-use notation_plugin_sdk::descriptor::Descriptor;
-use notation_plugin_sdk::envelope::{
-    self, EnvelopeFormat, ExtendedAttribute, LocalSigner, Payload, SignRequest, SigningScheme,
-};
+use notation_plugin_sdk::envelope::{EnvelopeFormat, ExtendedAttribute, SigningScheme};
 use notation_plugin_sdk::protocol::{
     GetMetadataResponse, VerificationResult, VerifySignatureRequest, VerifySignatureResponse,
 };
 use notation_plugin_sdk::vocab::Capability;
-use openssl::asn1::{Asn1Integer, Asn1Time};
-use openssl::bn::BigNum;
-use openssl::ec::{EcGroup, EcKey};
+use openssl::asn1::Asn1Time;
 use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
-use openssl::x509::extension::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
+use openssl::x509::extension::{BasicConstraints, KeyUsage};
 use openssl::x509::{X509Name, X509};
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
-const DIGEST: &str = "sha256:73c803930ea3ba1e54bc25c2bdc53edd0284c62ed651fe7b00369da519a3c333";
-const REPO: &str = "registry.example.com/app";
+mod support;
 
-fn key() -> PKey<Private> {
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
-    PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap()
-}
+use support::pki::{ec_key as key, random_serial, CertBuilder, Kind, DAY};
+use support::{input, policy, sign, stores, Opts, Stores, REPO};
 
 fn name(cn: &str) -> X509Name {
-    let mut n = X509Name::builder().unwrap();
-    n.append_entry_by_text("C", "US").unwrap();
-    n.append_entry_by_text("ST", "WA").unwrap();
-    n.append_entry_by_text("O", "Acme, Inc.").unwrap();
-    n.append_entry_by_text("CN", cn).unwrap();
-    n.build()
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Ca,
-    CodeSigning,
-    ServerAuth,
+    support::pki::name(&[("C", "US"), ("ST", "WA"), ("O", "Acme, Inc."), ("CN", cn)])
 }
 
 /// A certificate for `key`, issued by (`issuer`, `issuer_key`) or self-signed.
@@ -67,62 +44,10 @@ fn cert(
     from: i64,
     to: i64,
 ) -> X509 {
-    let mut b = X509::builder().unwrap();
-    b.set_version(2).unwrap();
-    let serial = BigNum::from_u32(rand_serial()).unwrap();
-    b.set_serial_number(&Asn1Integer::from_bn(&serial).unwrap())
-        .unwrap();
-    let subject = name(cn);
-    b.set_subject_name(&subject).unwrap();
-    b.set_issuer_name(issuer.map(|(c, _)| c.subject_name()).unwrap_or(&subject))
-        .unwrap();
-    b.set_pubkey(key).unwrap();
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    b.set_not_before(&Asn1Time::from_unix(now + from * 86400).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::from_unix(now + to * 86400).unwrap())
-        .unwrap();
-    match kind {
-        Kind::Ca => {
-            b.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
-                .unwrap();
-            b.append_extension(
-                KeyUsage::new()
-                    .critical()
-                    .key_cert_sign()
-                    .crl_sign()
-                    .build()
-                    .unwrap(),
-            )
-            .unwrap();
-        }
-        Kind::CodeSigning | Kind::ServerAuth => {
-            b.append_extension(
-                KeyUsage::new()
-                    .critical()
-                    .digital_signature()
-                    .build()
-                    .unwrap(),
-            )
-            .unwrap();
-            let mut eku = ExtendedKeyUsage::new();
-            if kind == Kind::CodeSigning {
-                eku.code_signing();
-            } else {
-                eku.server_auth();
-            }
-            b.append_extension(eku.build().unwrap()).unwrap();
-        }
-    }
-    let signer = issuer.map(|(_, k)| k).unwrap_or(key);
-    b.sign(signer, MessageDigest::sha256()).unwrap();
-    b.build()
-}
-
-fn rand_serial() -> u32 {
-    let mut buf = [0u8; 4];
-    openssl::rand::rand_bytes(&mut buf).unwrap();
-    u32::from_be_bytes(buf) >> 1
+    CertBuilder::new(name(cn), key, kind)
+        .issuer(issuer)
+        .validity(from * DAY, to * DAY)
+        .build()
 }
 
 /// A root CA and a code-signing leaf under it.
@@ -153,96 +78,6 @@ fn pki_with(leaf_from: i64, leaf_to: i64) -> Pki {
         leaf_key,
         leaf,
     }
-}
-
-struct Opts {
-    format: EnvelopeFormat,
-    scheme: SigningScheme,
-    signing_time: OffsetDateTime,
-    expiry: Option<OffsetDateTime>,
-    annotations: Option<BTreeMap<String, String>>,
-    extended: Vec<ExtendedAttribute>,
-}
-
-impl Default for Opts {
-    fn default() -> Self {
-        Opts {
-            format: EnvelopeFormat::Jws,
-            scheme: SigningScheme::X509,
-            signing_time: OffsetDateTime::now_utc() - Duration::minutes(1),
-            expiry: None,
-            annotations: None,
-            extended: Vec::new(),
-        }
-    }
-}
-
-fn sign(key: &PKey<Private>, chain: Vec<X509>, o: Opts) -> Vec<u8> {
-    let mut d = Descriptor::new("application/vnd.oci.image.manifest.v1+json", DIGEST, 16724);
-    d.annotations = o.annotations;
-    let req = SignRequest {
-        payload: Payload::new(d),
-        signing_scheme: o.scheme,
-        signing_time: o.signing_time,
-        expiry: o.expiry,
-        signing_agent: Some("test".into()),
-        extended_attributes: o.extended,
-    };
-    let signer = LocalSigner::new(key.clone(), chain).unwrap();
-    envelope::sign(o.format, &req, &signer).unwrap()
-}
-
-fn input(envelope: Vec<u8>, format: EnvelopeFormat) -> VerifyInput {
-    VerifyInput {
-        repository: REPO.into(),
-        target_digest: DIGEST.into(),
-        target_size: Some(16724),
-        target_media_type: Some("application/vnd.oci.image.manifest.v1+json".into()),
-        envelope,
-        envelope_media_type: format.media_type().into(),
-        user_metadata: BTreeMap::new(),
-        plugin_config: BTreeMap::new(),
-    }
-}
-
-/// A config dir holding trust stores; `stores` is (type, name, certs).
-struct Setup {
-    _dir: tempfile::TempDir,
-    store: TrustStore,
-}
-
-fn stores(stores: &[(&str, &str, &[&X509])]) -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    for (t, n, certs) in stores {
-        let d = dir.path().join("truststore/x509").join(t).join(n);
-        fs::create_dir_all(&d).unwrap();
-        for (i, c) in certs.iter().enumerate() {
-            fs::write(d.join(format!("c{i}.pem")), c.to_pem().unwrap()).unwrap();
-        }
-    }
-    Setup {
-        store: TrustStore::from_config_dir(dir.path()),
-        _dir: dir,
-    }
-}
-
-fn policy(statement: Value) -> TrustPolicy {
-    let mut s = json!({
-        "name": "p",
-        "registryScopes": [REPO],
-        "signatureVerification": {"level": "strict"},
-        "trustStores": ["ca:acme"],
-        "trustedIdentities": ["*"]
-    });
-    for (k, v) in statement.as_object().unwrap() {
-        s[k] = v.clone();
-    }
-    TrustPolicy::from_json(
-        json!({"version": "1.0", "trustPolicies": [s]})
-            .to_string()
-            .as_bytes(),
-    )
-    .unwrap()
 }
 
 fn level(l: &str) -> Value {
@@ -489,7 +324,7 @@ impl RevocationChecker for FixedRevocation {
 /// One failing case per check, used for the strict / level / override matrix.
 struct Case {
     /// Temp dirs holding the trust stores, alive as long as the case.
-    _dirs: (Setup, Option<Setup>),
+    _dirs: (Stores, Option<Stores>),
     verifier: Verifier,
     input: VerifyInput,
 }
@@ -811,9 +646,7 @@ fn ca_cert(
 ) -> X509 {
     let mut b = X509::builder().unwrap();
     b.set_version(2).unwrap();
-    let serial = BigNum::from_u32(rand_serial()).unwrap();
-    b.set_serial_number(&Asn1Integer::from_bn(&serial).unwrap())
-        .unwrap();
+    b.set_serial_number(&random_serial()).unwrap();
     b.set_subject_name(&name(cn)).unwrap();
     b.set_issuer_name(issuer.0.subject_name()).unwrap();
     b.set_pubkey(key).unwrap();

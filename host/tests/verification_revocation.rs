@@ -2,48 +2,30 @@
 //! responder (a spawned process) and a small in-test HTTP server for CRLs,
 //! for a test CA whose leaf names them at 127.0.0.1.
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration as StdDuration, Instant};
+use std::time::Duration as StdDuration;
 
-use notation_host::trustpolicy::TrustPolicy;
-use notation_host::truststore::TrustStore;
 use notation_host::verifier::revocation::{crl::CrlError, ocsp::OcspError};
 use notation_host::verifier::{
     Check, CheckStatus, Failure, OnlineRevocationChecker, RevocationChecker, RevocationMethod,
-    RevocationProblem, RevocationStatus, SignatureOutcome, Verifier, VerifyInput,
+    RevocationProblem, RevocationStatus, SignatureOutcome, Verifier,
 };
-use notation_plugin_sdk::descriptor::Descriptor;
-use notation_plugin_sdk::envelope::{
-    self, EnvelopeFormat, LocalSigner, Payload, SignRequest, SigningScheme,
-};
-use openssl::asn1::{Asn1Integer, Asn1Object, Asn1OctetString, Asn1Time};
-use openssl::bn::BigNum;
-use openssl::ec::{EcGroup, EcKey};
+use notation_plugin_sdk::envelope::{EnvelopeFormat, SigningScheme};
 use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
-use openssl::x509::extension::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
-use openssl::x509::{X509CrlBuilder, X509Extension, X509Name, X509RevokedBuilder, X509};
+use openssl::x509::{X509Name, X509};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-const DIGEST: &str = "sha256:73c803930ea3ba1e54bc25c2bdc53edd0284c62ed651fe7b00369da519a3c333";
-const REPO: &str = "registry.example.com/app";
+mod support;
 
-fn key() -> PKey<Private> {
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
-    PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap()
-}
+use support::pki::{ec_key as key, free_port, serve_crl, CertBuilder, Kind};
+use support::{input, policy, stores, Opts};
 
 fn name(cn: &str) -> X509Name {
-    let mut n = X509Name::builder().unwrap();
-    n.append_entry_by_text("O", "Revocation Test").unwrap();
-    n.append_entry_by_text("CN", cn).unwrap();
-    n.build()
+    support::pki::name(&[("O", "Revocation Test"), ("CN", cn)])
 }
 
 /// Revocation endpoints to put in a certificate.
@@ -61,90 +43,12 @@ fn cert(
     ca: bool,
     endpoints: &Endpoints,
 ) -> X509 {
-    let mut b = X509::builder().unwrap();
-    b.set_version(2).unwrap();
-    let mut serial = [0u8; 8];
-    openssl::rand::rand_bytes(&mut serial).unwrap();
-    serial[0] &= 0x7f;
-    let serial = BigNum::from_slice(&serial).unwrap();
-    b.set_serial_number(&Asn1Integer::from_bn(&serial).unwrap())
-        .unwrap();
-    let subject = name(cn);
-    b.set_subject_name(&subject).unwrap();
-    b.set_issuer_name(issuer.map(|(c, _)| c.subject_name()).unwrap_or(&subject))
-        .unwrap();
-    b.set_pubkey(key).unwrap();
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    b.set_not_before(&Asn1Time::from_unix(now - 86400).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::from_unix(now + 30 * 86400).unwrap())
-        .unwrap();
-    if ca {
-        b.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
-            .unwrap();
-        b.append_extension(
-            KeyUsage::new()
-                .critical()
-                .key_cert_sign()
-                .crl_sign()
-                .build()
-                .unwrap(),
-        )
-        .unwrap();
-    } else {
-        b.append_extension(
-            KeyUsage::new()
-                .critical()
-                .digital_signature()
-                .build()
-                .unwrap(),
-        )
-        .unwrap();
-        b.append_extension(ExtendedKeyUsage::new().code_signing().build().unwrap())
-            .unwrap();
-    }
-    #[allow(deprecated)]
-    {
-        if let Some(url) = &endpoints.ocsp {
-            let ext =
-                X509Extension::new_nid(None, None, Nid::INFO_ACCESS, &format!("OCSP;URI:{url}"))
-                    .unwrap();
-            b.append_extension(ext).unwrap();
-        }
-        if let Some(url) = &endpoints.crl {
-            let ext = X509Extension::new_nid(
-                None,
-                None,
-                Nid::CRL_DISTRIBUTION_POINTS,
-                &format!("URI:{url}"),
-            )
-            .unwrap();
-            b.append_extension(ext).unwrap();
-        }
-    }
-    let signer = issuer.map(|(_, k)| k).unwrap_or(key);
-    b.sign(signer, MessageDigest::sha256()).unwrap();
-    b.build()
-}
-
-/// A port nothing listens on (bound, then released).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_accepting(port: u16) {
-    let deadline = Instant::now() + StdDuration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "responder on port {port} never started"
-        );
-        std::thread::sleep(StdDuration::from_millis(50));
-    }
+    let kind = if ca { Kind::Ca } else { Kind::CodeSigning };
+    CertBuilder::new(name(cn), key, kind)
+        .issuer(issuer)
+        .ocsp(endpoints.ocsp.as_deref())
+        .crl(endpoints.crl.as_deref())
+        .build()
 }
 
 /// An `openssl ocsp` responder; killed on drop.
@@ -262,45 +166,9 @@ fn ocsp_responder_with(
     Responder { child, _dir: dir }
 }
 
-/// Serves `body` for every request on `port` (HTTP/1.1, one response per
-/// connection) from a background thread.
-fn serve_crl(port: u16, body: Vec<u8>) {
-    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut req = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => req.extend_from_slice(&buf[..n]),
-                }
-            }
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = s.write_all(head.as_bytes());
-            let _ = s.write_all(&body);
-        }
-    });
-    wait_accepting(port);
-}
-
 /// A DER CRL by (`issuer`, `key`) listing `revoked`.
 fn crl(issuer: &X509, key: &PKey<Private>, revoked: &[&X509]) -> Vec<u8> {
     crl_with(issuer, key, revoked, &[], MessageDigest::sha256())
-}
-
-/// An extension from its OID, criticality and DER value.
-fn extension(oid: &str, critical: bool, value: &[u8]) -> X509Extension {
-    X509Extension::new_from_der(
-        &Asn1Object::from_str(oid).unwrap(),
-        critical,
-        &Asn1OctetString::new_from_bytes(value).unwrap(),
-    )
-    .unwrap()
 }
 
 /// An `issuingDistributionPoint` extension value.
@@ -332,44 +200,7 @@ fn crl_with(
     extensions: &[(&str, bool, Vec<u8>)],
     digest: MessageDigest,
 ) -> Vec<u8> {
-    let mut b = X509CrlBuilder::new().unwrap();
-    for (oid, critical, value) in extensions {
-        b.append_extension(extension(oid, *critical, value))
-            .unwrap();
-    }
-    b.set_issuer_name(issuer.subject_name()).unwrap();
-    // rust-openssl wants an authority key identifier: [0] keyIdentifier.
-    let id = issuer.digest(MessageDigest::sha1()).unwrap();
-    let mut aki = vec![0x30, 22, 0x80, 20];
-    aki.extend_from_slice(&id);
-    let aki = X509Extension::new_from_der(
-        &Asn1Object::from_str("2.5.29.35").unwrap(),
-        false,
-        &Asn1OctetString::new_from_bytes(&aki).unwrap(),
-    )
-    .unwrap();
-    b.append_extension(aki).unwrap();
-    let number = X509Extension::new_from_der(
-        &Asn1Object::from_str("2.5.29.20").unwrap(),
-        false,
-        &Asn1OctetString::new_from_bytes(&[0x02, 0x01, 0x01]).unwrap(),
-    )
-    .unwrap();
-    b.append_extension(number).unwrap();
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    b.set_last_update(&Asn1Time::from_unix(now - 3600).unwrap())
-        .unwrap();
-    b.set_next_update(&Asn1Time::from_unix(now + 86400).unwrap())
-        .unwrap();
-    for c in revoked {
-        let mut r = X509RevokedBuilder::new().unwrap();
-        r.set_serial_number(c.serial_number()).unwrap();
-        r.set_revocation_date(&Asn1Time::from_unix(now - 7200).unwrap())
-            .unwrap();
-        b.add_revoked(r.build()).unwrap();
-    }
-    b.sign(key, digest).unwrap();
-    b.build().unwrap().to_der().unwrap()
+    support::pki::crl(issuer, key, revoked, -7200, extensions, digest)
 }
 
 struct Pki {
@@ -399,58 +230,27 @@ fn pki(endpoints: &Endpoints) -> Pki {
 }
 
 fn sign(key: &PKey<Private>, chain: Vec<X509>, scheme: SigningScheme) -> Vec<u8> {
-    let req = SignRequest {
-        payload: Payload::new(Descriptor::new(
-            "application/vnd.oci.image.manifest.v1+json",
-            DIGEST,
-            16724,
-        )),
-        signing_scheme: scheme,
-        signing_time: OffsetDateTime::now_utc() - Duration::minutes(1),
-        expiry: None,
-        signing_agent: Some("test".into()),
-        extended_attributes: Vec::new(),
-    };
-    let signer = LocalSigner::new(key.clone(), chain).unwrap();
-    envelope::sign(EnvelopeFormat::Jws, &req, &signer).unwrap()
+    support::sign(
+        key,
+        chain,
+        Opts {
+            scheme,
+            ..Opts::default()
+        },
+    )
 }
 
 /// Verifies `p`'s signature with the default (online) checker at `level`.
 fn verify(p: &Pki, level: &str) -> SignatureOutcome {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().join("truststore/x509/ca/acme");
-    fs::create_dir_all(&d).unwrap();
-    fs::write(d.join("root.pem"), p.root.to_pem().unwrap()).unwrap();
-    let store = TrustStore::from_config_dir(dir.path());
-    let policy = TrustPolicy::from_json(
-        json!({"version": "1.0", "trustPolicies": [{
-            "name": "p",
-            "registryScopes": [REPO],
-            "signatureVerification": {"level": level},
-            "trustStores": ["ca:acme"],
-            "trustedIdentities": ["*"]
-        }]})
-        .to_string()
-        .as_bytes(),
-    )
-    .unwrap();
+    let s = stores(&[("ca", "acme", &[&p.root])]);
+    let policy = policy(json!({"signatureVerification": {"level": level}}));
     let env = sign(
         &p.leaf_key,
         vec![p.leaf.clone(), p.root.clone()],
         SigningScheme::X509,
     );
-    let input = VerifyInput {
-        repository: REPO.into(),
-        target_digest: DIGEST.into(),
-        target_size: Some(16724),
-        target_media_type: Some("application/vnd.oci.image.manifest.v1+json".into()),
-        envelope: env,
-        envelope_media_type: EnvelopeFormat::Jws.media_type().into(),
-        user_metadata: BTreeMap::new(),
-        plugin_config: BTreeMap::new(),
-    };
-    Verifier::new(policy, store, None)
-        .verify_signature(&input)
+    Verifier::new(policy, s.store.clone(), None)
+        .verify_signature(&input(env, EnvelopeFormat::Jws))
         .unwrap()
 }
 
