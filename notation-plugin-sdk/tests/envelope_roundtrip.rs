@@ -367,3 +367,63 @@ fn cose_protected_header_without_crit_entry_for_expiry_is_refused() {
         Err(EnvelopeError::NotMarkedCritical { name }) if name == header_names::EXPIRY
     ));
 }
+
+/// Re-signs a COSE envelope with `x5chain` moved into its protected header
+/// (the COSE envelope spec allows either header); `also_unprotected`
+/// keeps a copy in the unprotected header as well.
+fn cose_with_protected_chain(signer: &LocalSigner, also_unprotected: bool) -> Vec<u8> {
+    let bytes =
+        envelope::sign(EnvelopeFormat::Cose, &request(SigningScheme::X509), signer).unwrap();
+    let msg = CoseSign1::from_tagged_slice(&bytes).unwrap();
+    let chain: Vec<coset::cbor::Value> = signer
+        .chain()
+        .iter()
+        .map(|c| coset::cbor::Value::Bytes(c.to_der().unwrap()))
+        .collect();
+    let mut header = msg.protected.header.clone();
+    header.rest.push((
+        coset::Label::Int(cose::X5CHAIN_LABEL),
+        coset::cbor::Value::Array(chain),
+    ));
+    let protected = header.clone().to_vec().unwrap();
+    let payload = msg.payload.clone().unwrap();
+    let tbs = coset::sig_structure_data(
+        coset::SignatureContext::CoseSign1,
+        coset::ProtectedHeader {
+            original_data: Some(protected.clone()),
+            header,
+        },
+        None,
+        &[],
+        &payload,
+    );
+    let (signature, _) = signer.sign(&tbs).unwrap();
+    let unprotected = if also_unprotected {
+        msg.unprotected.clone()
+    } else {
+        let mut u = msg.unprotected.clone();
+        u.rest
+            .retain(|(l, _)| *l != coset::Label::Int(cose::X5CHAIN_LABEL));
+        u
+    };
+    cose::encode_sign1(&protected, unprotected, &payload, &signature).unwrap()
+}
+
+#[test]
+fn cose_x5chain_in_the_protected_header_is_accepted() {
+    let signer = signer(&KeySpec::Ec256);
+    let bytes = cose_with_protected_chain(&signer, false);
+    let env = envelope::parse(EnvelopeFormat::Cose, &bytes).unwrap();
+    assert_eq!(
+        env.certificate_chain[0].to_der().unwrap(),
+        signer.chain()[0].to_der().unwrap()
+    );
+    env.verify_integrity().unwrap();
+
+    // In both headers at once the signer would be ambiguous: refused.
+    let both = cose_with_protected_chain(&signer, true);
+    assert!(matches!(
+        envelope::parse(EnvelopeFormat::Cose, &both),
+        Err(EnvelopeError::InvalidAttribute { name, .. }) if name == "x5chain"
+    ));
+}

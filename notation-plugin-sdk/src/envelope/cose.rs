@@ -408,10 +408,16 @@ pub fn decode(bytes: &[u8]) -> Result<SignatureEnvelope, EnvelopeError> {
     let mut authentic_signing_time = None;
     let mut expiry = None;
     let mut extended = Vec::new();
+    let mut protected_chain = None;
     for (label, value) in &protected.rest {
         let Label::Text(key) = label else {
-            // Integer labels carry nothing Notary defines; a critical one is
-            // refused through `crit` (only text entries are accepted there).
+            // The COSE envelope spec allows `x5chain` in the protected
+            // header too. Other integer labels carry nothing Notary
+            // defines; a critical one is refused through `crit` (only text
+            // entries are accepted there).
+            if *label == Label::Int(X5CHAIN_LABEL) {
+                protected_chain = Some(decode_x5chain(value)?);
+            }
             continue;
         };
         match key.as_str() {
@@ -445,35 +451,7 @@ pub fn decode(bytes: &[u8]) -> Result<SignatureEnvelope, EnvelopeError> {
     let mut timestamp_signature = None;
     for (label, value) in &msg.unprotected.rest {
         match label {
-            Label::Int(X5CHAIN_LABEL) => {
-                let ders: Vec<&Vec<u8>> = match value {
-                    Value::Array(items) => items
-                        .iter()
-                        .map(|i| match i {
-                            Value::Bytes(b) => Ok(b),
-                            _ => Err(EnvelopeError::InvalidAttribute {
-                                name: "x5chain".to_owned(),
-                                expected: "an array of byte strings",
-                            }),
-                        })
-                        .collect::<Result<_, _>>()?,
-                    Value::Bytes(b) => vec![b],
-                    _ => {
-                        return Err(EnvelopeError::InvalidAttribute {
-                            name: "x5chain".to_owned(),
-                            expected: "an array of byte strings",
-                        })
-                    }
-                };
-                super::cert::check_chain_length(ders.len())?;
-                for (index, der) in ders.into_iter().enumerate() {
-                    chain.push(
-                        X509::from_der(der).map_err(|source| {
-                            EnvelopeError::InvalidCertificate { index, source }
-                        })?,
-                    );
-                }
-            }
+            Label::Int(X5CHAIN_LABEL) => chain = decode_x5chain(value)?,
             Label::Text(t) if t == names::SIGNING_AGENT => {
                 signing_agent = Some(text_attr(t, value)?)
             }
@@ -490,6 +468,16 @@ pub fn decode(bytes: &[u8]) -> Result<SignatureEnvelope, EnvelopeError> {
         }
     }
 
+    if let Some(from_protected) = protected_chain {
+        if !chain.is_empty() {
+            // Two chains would leave the signer ambiguous.
+            return Err(EnvelopeError::InvalidAttribute {
+                name: "x5chain".to_owned(),
+                expected: "in the protected or the unprotected header, not both",
+            });
+        }
+        chain = from_protected;
+    }
     let payload = msg
         .payload
         .clone()
@@ -519,4 +507,33 @@ pub fn decode(bytes: &[u8]) -> Result<SignatureEnvelope, EnvelopeError> {
         },
         signing_input,
     })
+}
+
+/// Decodes an `x5chain` header value: one certificate as a byte string,
+/// or an array of them, leaf first (at most
+/// [`super::cert::MAX_CERTIFICATES`], checked before decoding).
+fn decode_x5chain(value: &Value) -> Result<Vec<X509>, EnvelopeError> {
+    let not_chain = || EnvelopeError::InvalidAttribute {
+        name: "x5chain".to_owned(),
+        expected: "an array of byte strings",
+    };
+    let ders: Vec<&Vec<u8>> = match value {
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::Bytes(b) => Ok(b),
+                _ => Err(not_chain()),
+            })
+            .collect::<Result<_, _>>()?,
+        Value::Bytes(b) => vec![b],
+        _ => return Err(not_chain()),
+    };
+    super::cert::check_chain_length(ders.len())?;
+    ders.into_iter()
+        .enumerate()
+        .map(|(index, der)| {
+            X509::from_der(der)
+                .map_err(|source| EnvelopeError::InvalidCertificate { index, source })
+        })
+        .collect()
 }
