@@ -37,25 +37,28 @@ fn granted_token_verifies_and_imprints_the_message() {
         )
         .unwrap();
     let ts = timestamp::verify_token(&token, std::slice::from_ref(&pki.root)).unwrap();
-    ts.check_imprint(b"the signature").unwrap();
+    ts.claims.check_imprint(b"the signature").unwrap();
     assert!(matches!(
-        ts.check_imprint(b"another signature"),
+        ts.claims.check_imprint(b"another signature"),
         Err(TimestampError::ImprintMismatch)
     ));
-    assert_eq!(ts.imprint_hash, HashAlgorithm::Sha384);
-    assert_eq!(ts.policy, "1.2.3.4.1");
-    assert_eq!(ts.accuracy, Duration::milliseconds(1500));
-    assert!(ts.nonce.is_some());
+    assert_eq!(ts.claims.imprint_hash, HashAlgorithm::Sha384);
+    assert_eq!(ts.claims.policy, "1.2.3.4.1");
+    assert_eq!(ts.claims.accuracy, Duration::milliseconds(1500));
+    assert!(ts.claims.nonce.is_some());
     // genTime is the TSA's clock: this machine's, to the second.
     let after = OffsetDateTime::now_utc();
-    assert!(ts.gen_time >= before - Duration::SECOND && ts.gen_time <= after + Duration::SECOND);
-    assert_eq!(
-        ts.lower_limit().unwrap(),
-        ts.gen_time - Duration::milliseconds(1500)
+    assert!(
+        ts.claims.gen_time >= before - Duration::SECOND
+            && ts.claims.gen_time <= after + Duration::SECOND
     );
     assert_eq!(
-        ts.upper_limit().unwrap(),
-        ts.gen_time + Duration::milliseconds(1500)
+        ts.claims.lower_limit().unwrap(),
+        ts.claims.gen_time - Duration::milliseconds(1500)
+    );
+    assert_eq!(
+        ts.claims.upper_limit().unwrap(),
+        ts.claims.gen_time + Duration::milliseconds(1500)
     );
     // The path openssl built ends with the trusted root.
     assert_eq!(

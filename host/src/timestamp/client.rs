@@ -84,10 +84,10 @@ impl Timestamper {
                 source,
             })?;
         let verified = token::verify_token(&token, tsa_roots)?;
-        if verified.imprint_hash != req.hash || verified.imprint != req.digest {
+        if verified.claims.imprint_hash != req.hash || verified.claims.imprint != req.digest {
             return Err(TimestampError::ImprintMismatch);
         }
-        if verified.nonce.as_deref() != Some(req.nonce.as_slice()) {
+        if verified.claims.nonce.as_deref() != Some(req.nonce.as_slice()) {
             return Err(TimestampError::NonceMismatch);
         }
         Ok(token)

@@ -7,7 +7,7 @@
 //!   response (status granted, token present, imprint and nonce echoed) and
 //!   verifies the token against the TSA root the user named.
 //! * [`token`]: the one decoder of a `TimeStampToken`,
-//!   [`decode_unverified`] ([`UnverifiedTimestamp`]: `genTime`, accuracy,
+//!   [`decode_unverified`] ([`TimestampClaims`]: `genTime`, accuracy,
 //!   the time range, the message imprint, the certificates carried; nothing
 //!   verified, for display), and [`verify_token`], which decodes with it
 //!   and then verifies the CMS SignedData signature (openssl), the
@@ -32,7 +32,7 @@ use openssl::hash::MessageDigest;
 use openssl::x509::X509;
 
 pub use client::Timestamper;
-pub use token::{decode_unverified, verify_token, UnverifiedTimestamp, VerifiedTimestamp};
+pub use token::{decode_unverified, verify_token, TimestampClaims, VerifiedTimestamp};
 
 /// Largest timestamp response or token handled (1 MiB).
 pub const MAX_TOKEN_SIZE: usize = 1024 * 1024;

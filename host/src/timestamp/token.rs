@@ -127,7 +127,7 @@ struct IssuerSerial {
 /// forge such a token; use it for display only, and [`verify_token`] for
 /// anything that is relied upon.
 #[derive(Debug, Clone)]
-pub struct UnverifiedTimestamp {
+pub struct TimestampClaims {
     /// `TSTInfo.genTime` as stated.
     pub gen_time: OffsetDateTime,
     /// The accuracy: `TSTInfo.accuracy`, else one second under the
@@ -146,7 +146,7 @@ pub struct UnverifiedTimestamp {
     pub certificates: Vec<X509>,
 }
 
-impl UnverifiedTimestamp {
+impl TimestampClaims {
     /// `genTime - accuracy`; an error if that is before year -9999.
     pub fn lower_limit(&self) -> Result<OffsetDateTime, TimestampError> {
         lower_limit(self.gen_time, self.accuracy)
@@ -170,42 +170,16 @@ impl UnverifiedTimestamp {
     }
 }
 
-/// A verified timestamp.
+/// A verified timestamp: the token's claims, checked by [`verify_token`]
+/// (signature, signed attributes, TSA chain and its validity at genTime),
+/// and the TSA chain that was built.
 #[derive(Debug, Clone)]
 pub struct VerifiedTimestamp {
-    /// `TSTInfo.genTime`.
-    pub gen_time: OffsetDateTime,
-    /// The accuracy: `TSTInfo.accuracy`, else one second under the
-    /// baseline policy, else zero.
-    pub accuracy: time::Duration,
-    /// The TSA policy.
-    pub policy: String,
-    /// Hash algorithm of the message imprint.
-    pub imprint_hash: HashAlgorithm,
-    /// The hashed message.
-    pub imprint: Vec<u8>,
-    /// The nonce's INTEGER content bytes, if present.
-    pub nonce: Option<Vec<u8>>,
+    /// What the token states, now verified.
+    pub claims: TimestampClaims,
     /// The TSA chain openssl built, signer first, ending with the trust
     /// anchor.
     pub tsa_chain: Vec<X509>,
-}
-
-impl VerifiedTimestamp {
-    /// `genTime - accuracy`; an error if that is before year -9999.
-    pub fn lower_limit(&self) -> Result<OffsetDateTime, TimestampError> {
-        lower_limit(self.gen_time, self.accuracy)
-    }
-
-    /// `genTime + accuracy`; an error if that is after year 9999.
-    pub fn upper_limit(&self) -> Result<OffsetDateTime, TimestampError> {
-        upper_limit(self.gen_time, self.accuracy)
-    }
-
-    /// Checks that the imprint is the hash of `message`.
-    pub fn check_imprint(&self, message: &[u8]) -> Result<(), TimestampError> {
-        check_imprint(&self.imprint_hash, &self.imprint, message)
-    }
 }
 
 fn lower_limit(
@@ -263,7 +237,7 @@ struct DecodedToken {
     /// The carried certificates as parsed ASN.1, index for index with
     /// `claims.certificates`.
     parsed_certificates: Vec<Certificate>,
-    claims: UnverifiedTimestamp,
+    claims: TimestampClaims,
 }
 
 /// Decodes `token` (DER `TimeStampToken`) without verifying anything.
@@ -275,7 +249,7 @@ struct DecodedToken {
 /// signed attributes and the TSA chain are not checked**: the result may
 /// be forged and is fit for display only. Use [`verify_token`] to rely on
 /// a timestamp.
-pub fn decode_unverified(token: &[u8]) -> Result<UnverifiedTimestamp, TimestampError> {
+pub fn decode_unverified(token: &[u8]) -> Result<TimestampClaims, TimestampError> {
     decode(token).map(|d| d.claims)
 }
 
@@ -339,7 +313,7 @@ fn decode(token: &[u8]) -> Result<DecodedToken, TimestampError> {
     Ok(DecodedToken {
         tst_info_der,
         parsed_certificates,
-        claims: UnverifiedTimestamp {
+        claims: TimestampClaims {
             gen_time,
             accuracy,
             policy: tst.policy.to_string(),
@@ -437,12 +411,7 @@ pub fn verify_token(token: &[u8], anchors: &[X509]) -> Result<VerifiedTimestamp,
         .map_err(|source| TimestampError::TsaNotValidAtGenTime { gen_time, source })?;
 
     Ok(VerifiedTimestamp {
-        gen_time,
-        accuracy: claims.accuracy,
-        policy: claims.policy,
-        imprint_hash: claims.imprint_hash,
-        imprint: claims.imprint,
-        nonce: claims.nonce,
+        claims,
         tsa_chain: path,
     })
 }
@@ -627,15 +596,15 @@ mod tests {
         assert!(accuracy_of(&too_long).is_err());
     }
 
-    fn at(gen_time: OffsetDateTime, accuracy: time::Duration) -> VerifiedTimestamp {
-        VerifiedTimestamp {
+    fn at(gen_time: OffsetDateTime, accuracy: time::Duration) -> TimestampClaims {
+        TimestampClaims {
             gen_time,
             accuracy,
             policy: "1.2.3".into(),
             imprint_hash: HashAlgorithm::Sha256,
             imprint: vec![0; 32],
             nonce: None,
-            tsa_chain: Vec::new(),
+            certificates: Vec::new(),
         }
     }
 
@@ -661,7 +630,7 @@ mod tests {
     #[test]
     fn unverified_time_range_uses_checked_arithmetic() {
         let gen_time = parse_gen_time(&gt("99991231235959.5Z")).unwrap();
-        let claims = |accuracy| UnverifiedTimestamp {
+        let claims = |accuracy| TimestampClaims {
             gen_time,
             accuracy,
             policy: "1.2.3".into(),

@@ -903,7 +903,8 @@ fn verify_timestamp(
         anchors.extend(store.certificates.into_iter().map(|c| c.certificate));
     }
     let ts = crate::timestamp::verify_token(token, &anchors).map_err(Failure::Timestamp)?;
-    ts.check_imprint(&env.signature)
+    ts.claims
+        .check_imprint(&env.signature)
         .map_err(Failure::Timestamp)?;
     // Whether the TSA is still trusted now: no authentic signing time.
     match revocation.check(&ts.tsa_chain, None) {
@@ -929,12 +930,12 @@ fn verify_timestamp(
     }
     let overflow = || {
         Failure::Timestamp(crate::timestamp::TimestampError::TimeRangeOverflow {
-            gen_time: ts.gen_time,
+            gen_time: ts.claims.gen_time,
         })
     };
     let (lower, upper) = (
-        ts.lower_limit().map_err(Failure::Timestamp)?,
-        ts.upper_limit().map_err(Failure::Timestamp)?,
+        ts.claims.lower_limit().map_err(Failure::Timestamp)?,
+        ts.claims.upper_limit().map_err(Failure::Timestamp)?,
     );
     // Whole seconds, rounded outwards: validity periods are in seconds.
     let floor = lower.replace_nanosecond(0).unwrap_or(lower);

@@ -282,7 +282,7 @@ fn check_ca(cert: &X509Ref, purpose: Purpose, cas_below: usize) -> Result<(), En
 /// Whether `issuer`'s subject is `cert`'s issuer and `issuer`'s key signed
 /// `cert`. (openssl's `issued` would also apply its own key usage checks;
 /// the requirements here are checked separately and by name.)
-fn is_issued_by(cert: &X509Ref, issuer: &X509Ref) -> bool {
+pub fn is_issued_by(cert: &X509Ref, issuer: &X509Ref) -> bool {
     matches!(
         cert.issuer_name().try_cmp(issuer.subject_name()),
         Ok(std::cmp::Ordering::Equal)

@@ -140,16 +140,7 @@ pub trait RevocationChecker: Send + Sync {
     fn check(&self, chain: &[X509], signing_time: Option<OffsetDateTime>) -> RevocationStatus;
 }
 
-/// Whether `issuer`'s subject is `cert`'s issuer and `issuer`'s key signed `cert`.
-pub(crate) fn is_issued_by(cert: &X509Ref, issuer: &X509Ref) -> bool {
-    matches!(
-        cert.issuer_name().try_cmp(issuer.subject_name()),
-        Ok(std::cmp::Ordering::Equal)
-    ) && issuer
-        .public_key()
-        .and_then(|k| cert.verify(&k))
-        .unwrap_or(false)
-}
+pub(crate) use notation_plugin_sdk::envelope::cert::is_issued_by;
 
 const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 const SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
