@@ -376,7 +376,7 @@ fn upstream_config_dir_works_unchanged() {
     fs::write(cfg.join("config.json"), upstream_config).unwrap();
     let legacy_policy = fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/vectors/trustpolicies/trustpolicy.json"
+        "/../tests/vectors/trustpolicies/trustpolicy.json"
     ))
     .unwrap();
     fs::write(cfg.join("trustpolicy.json"), &legacy_policy).unwrap();

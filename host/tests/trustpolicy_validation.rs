@@ -677,7 +677,7 @@ fn oci_file_preferred_over_legacy() {
 fn upstream_vector_policies() {
     let dir = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/vectors/trustpolicies"
+        "/../tests/vectors/trustpolicies"
     );
     for f in [
         "trustpolicy.json",

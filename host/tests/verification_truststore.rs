@@ -5,10 +5,10 @@ use std::path::Path;
 
 use notation_host::truststore::{StoreRef, StoreType, TrustStore, TrustStoreError};
 
-const X509_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/x509");
+const X509_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/x509");
 const KEYS_DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/vectors/localkeys"
+    "/../tests/vectors/localkeys"
 );
 
 fn setup() -> (tempfile::TempDir, TrustStore) {

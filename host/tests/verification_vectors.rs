@@ -1,5 +1,5 @@
 //! The verification engine against the upstream vectors: every row of the
-//! outcome table in `shared/vectors/README.md`, and the envelopes signed by
+//! outcome table in `tests/vectors/README.md`, and the envelopes signed by
 //! upstream notation v1.3.2. Layouts are read straight from the filesystem.
 
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use notation_host::verifier::{
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors");
 const IMAGE_DIGEST: &str =
     "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9";
 const NOTARY_SIG: &str = "application/vnd.cncf.notary.signature";

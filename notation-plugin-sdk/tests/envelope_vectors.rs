@@ -1,5 +1,5 @@
 //! Interoperability with envelopes and certificates made by upstream
-//! notation / notation-core-go (`shared/vectors`).
+//! notation / notation-core-go (`tests/vectors`).
 
 use std::path::PathBuf;
 
@@ -13,7 +13,7 @@ use notation_plugin_sdk::vocab::{KeySpec, SigningAlgorithm};
 use time::OffsetDateTime;
 
 fn vectors() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors"))
 }
 
 fn read(rel: &str) -> Vec<u8> {

@@ -24,9 +24,9 @@ pub mod token_server;
 
 const MISSING: &str = "run scripts/test, which installs docker-registry and skopeo";
 
-/// The shared conformance vectors (`../shared/vectors` next to the repo).
+/// The shared conformance vectors (`tests/vectors`, copied from upstream with provenance).
 pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/vectors"))
 }
 
 /// Copy a directory tree (e.g. a read-only vector layout) to `dst`,

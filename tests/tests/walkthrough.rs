@@ -973,7 +973,7 @@ fn a_plugin_envelope_that_fails_the_checks_is_not_pushed() {
 }
 
 /// The upstream vector layouts, pushed into a real registry, verified through
-/// the CLI at each level, per `../shared/vectors/README.md`.
+/// the CLI at each level, per `tests/vectors/README.md`.
 #[test]
 fn vector_layouts_verify_per_the_readme_table() {
     let registry = Registry::start();
