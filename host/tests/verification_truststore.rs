@@ -6,10 +6,7 @@ use std::path::Path;
 use notation_host::truststore::{StoreRef, StoreType, TrustStore, TrustStoreError};
 
 const X509_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/x509");
-const KEYS_DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../tests/vectors/localkeys"
-);
+const KEYS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/localkeys");
 
 fn setup() -> (tempfile::TempDir, TrustStore) {
     let dir = tempfile::tempdir().unwrap();

@@ -234,6 +234,47 @@ impl ConfigDir {
     }
 }
 
+/// The notation cache directory: `$NOTATION_CACHE` when set, else the
+/// user cache directory plus `notation` (as upstream: `$XDG_CACHE_HOME` or
+/// `~/.cache` on Linux, `~/Library/Caches` on macOS, `%LocalAppData%` on
+/// Windows). Nothing in it is trusted: every entry is re-checked on read.
+/// `None` when no base directory can be found.
+pub fn cache_dir() -> Option<PathBuf> {
+    cache_dir_with(|k| std::env::var_os(k))
+}
+
+/// [`cache_dir`] reading variables through `env`.
+pub fn cache_dir_with(env: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
+    let non_empty = |k: &str| env(k).filter(|v| !v.is_empty());
+    if let Some(dir) = non_empty("NOTATION_CACHE") {
+        return Some(PathBuf::from(dir));
+    }
+    user_cache_dir(&non_empty).map(|d| d.join("notation"))
+}
+
+#[cfg(target_os = "macos")]
+fn user_cache_dir(env: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
+    env("HOME").map(|h| PathBuf::from(h).join("Library/Caches"))
+}
+
+#[cfg(windows)]
+fn user_cache_dir(env: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
+    env("LocalAppData")
+        .or_else(|| env("LOCALAPPDATA"))
+        .map(PathBuf::from)
+}
+
+#[cfg(not(any(target_os = "macos", windows)))]
+fn user_cache_dir(env: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
+    // As Go's os.UserCacheDir: a relative XDG_CACHE_HOME is ignored.
+    if let Some(xdg) = env("XDG_CACHE_HOME").map(PathBuf::from) {
+        if xdg.is_absolute() {
+            return Some(xdg);
+        }
+    }
+    env("HOME").map(|h| PathBuf::from(h).join(".cache"))
+}
+
 #[cfg(target_os = "macos")]
 fn user_config_dir(env: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
     env("HOME").map(|h| PathBuf::from(h).join("Library/Application Support"))

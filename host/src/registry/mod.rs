@@ -121,7 +121,10 @@ impl std::fmt::Display for PushWarning {
 /// Where artifacts and their signatures are stored: a registry repository
 /// or an OCI image layout. All reads are checked against digests and
 /// sizes; all sizes are capped.
-pub trait ArtifactStore {
+///
+/// Stores are `Send + Sync`: independent reads may run on several threads
+/// at once (bounded by the caller).
+pub trait ArtifactStore: Send + Sync {
     /// A name for messages: `registry/repository` or the layout path.
     fn name(&self) -> String;
 
