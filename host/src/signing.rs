@@ -280,16 +280,13 @@ pub fn load_key(
         plugin: plugin.clone(),
         source,
     };
-    let external = ExternalPlugin::open(&config.plugins_dir(), &plugin).map_err(plugin_err)?;
-    // As upstream: ask again with the key's plugin config (a plugin may
-    // answer differently per key), then prefer RAW over ENVELOPE.
-    let metadata = if plugin_config.is_empty() {
-        external.metadata().clone()
-    } else {
-        external
-            .get_metadata(Some(plugin_config.clone()))
-            .map_err(plugin_err)?
-    };
+    let external = ExternalPlugin::find(&config.plugins_dir(), &plugin).map_err(plugin_err)?;
+    // As upstream: the capabilities that decide the path are the ones the
+    // plugin declares for this key's plugin config (a plugin may answer
+    // differently per key); RAW is preferred over ENVELOPE.
+    let metadata = external
+        .metadata(non_empty(&plugin_config).as_ref())
+        .map_err(plugin_err)?;
     let caps = &metadata.capabilities;
     if !caps.contains(&Capability::SignatureGeneratorRaw) {
         if caps.contains(&Capability::SignatureGeneratorEnvelope) {

@@ -262,7 +262,12 @@ fn install_source<R: Read + Seek>(
             source,
         }
     })?;
-    let metadata = new_plugin.metadata();
+    let metadata = new_plugin
+        .metadata(None)
+        .map_err(|source| InstallError::NewPluginBroken {
+            name: name.clone(),
+            source,
+        })?;
     if metadata.name != name {
         return Err(InstallError::NameMismatch {
             file_name: name,
@@ -317,7 +322,7 @@ fn install_source<R: Read + Seek>(
 
 fn installed_version(plugin_dir: &Path, name: &str) -> Result<String, ClientError> {
     let plugin = ExternalPlugin::open(plugin_dir, name)?;
-    Ok(plugin.metadata().version.clone())
+    Ok(plugin.metadata(None)?.version)
 }
 
 /// Upstream compares versions as semantic versions (a leading `v` allowed).

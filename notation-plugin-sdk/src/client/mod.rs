@@ -27,9 +27,10 @@
 pub mod discovery;
 pub mod process;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -355,6 +356,35 @@ pub enum ClientError {
         /// The first KiB of stderr.
         stderr: String,
     },
+    /// A response field that must echo the request does not.
+    #[error(
+        "{field} in {} response {got:?} does not match request {sent:?} \
+         (plugin {name} broke the plugin contract during {command})",
+        camel_command(*command)
+    )]
+    ResponseMismatch {
+        /// Plugin name.
+        name: String,
+        /// The command.
+        command: Command,
+        /// The field, as upstream names it (`keyID`, `signatureEnvelopeType`).
+        field: &'static str,
+        /// The value in the request.
+        sent: String,
+        /// The value in the response.
+        got: String,
+    },
+    /// `verify-signature` left out a verification that was asked for.
+    #[error(
+        "verification capability {capability:?} was not returned in the \
+         verify-signature response of plugin {name} (it broke the plugin contract)"
+    )]
+    MissingVerificationResult {
+        /// Plugin name.
+        name: String,
+        /// The capability without a result.
+        capability: String,
+    },
     /// The metadata name differs from the installation directory's.
     #[error(
         "plugin {name} broke the plugin contract: get-plugin-metadata reports the name \
@@ -392,6 +422,8 @@ impl ClientError {
             | UnexpectedExit { .. }
             | InvalidErrorObject { .. }
             | InvalidResponse { .. }
+            | ResponseMismatch { .. }
+            | MissingVerificationResult { .. }
             | NameMismatch { .. } => ErrorKind::BrokeContract,
             Plugin(_) => ErrorKind::ReturnedError,
             TimedOut { .. } => ErrorKind::TimedOut,
@@ -418,26 +450,110 @@ impl ClientError {
     }
 }
 
+/// A command's name as upstream writes it in response checks
+/// (`generateSignature`).
+fn camel_command(command: Command) -> &'static str {
+    match command {
+        Command::GetPluginMetadata => "getPluginMetadata",
+        Command::DescribeKey => "describeKey",
+        Command::GenerateSignature => "generateSignature",
+        Command::GenerateEnvelope => "generateEnvelope",
+        Command::VerifySignature => "verifySignature",
+    }
+}
+
 /// The first [`STDERR_HEAD_BYTES`] of `stderr` as text.
 fn stderr_head(stderr: &[u8]) -> String {
     let head = &stderr[..stderr.len().min(STDERR_HEAD_BYTES)];
     String::from_utf8_lossy(head).trim_end().to_owned()
 }
 
-/// A plugin installed in the plugin directory, found, run once for its
-/// metadata and validated.
+/// A plugin installed in the plugin directory.
+///
+/// Finding a plugin ([`ExternalPlugin::find`]) runs nothing. Its metadata is
+/// asked for per plugin configuration ([`ExternalPlugin::metadata`]): a
+/// plugin may declare different capabilities for different keys, so every
+/// command is checked against the answer for the configuration that the
+/// command itself carries. Answers are kept for the life of the process,
+/// keyed by the executable's identity and the configuration, so each
+/// (plugin, configuration) pair is asked once.
 #[derive(Debug, Clone)]
 pub struct ExternalPlugin {
     name: String,
     path: PathBuf,
-    metadata: GetMetadataResponse,
+    identity: FileIdentity,
     limits: PluginLimits,
 }
 
+/// What tells one executable file apart from another (or from itself after
+/// an upgrade): a cached metadata answer is reused only for the same file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct FileIdentity {
+    path: PathBuf,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    inode: (u64, u64),
+}
+
+impl FileIdentity {
+    fn of(path: &Path) -> FileIdentity {
+        let meta = std::fs::metadata(path).ok();
+        FileIdentity {
+            path: path.to_owned(),
+            len: meta.as_ref().map_or(0, |m| m.len()),
+            modified: meta.as_ref().and_then(|m| m.modified().ok()),
+            #[cfg(unix)]
+            inode: meta.as_ref().map_or((0, 0), |m| {
+                use std::os::unix::fs::MetadataExt;
+                (m.dev(), m.ino())
+            }),
+        }
+    }
+}
+
+type MetadataKey = (FileIdentity, Option<PluginConfig>);
+
+/// The process-wide cache of validated metadata answers.
+fn metadata_cache() -> &'static Mutex<BTreeMap<MetadataKey, GetMetadataResponse>> {
+    static CACHE: OnceLock<Mutex<BTreeMap<MetadataKey, GetMetadataResponse>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(BTreeMap::new()))
+}
+
+/// An empty configuration is no configuration: both are sent (and cached)
+/// as an absent `pluginConfig`.
+fn normalise(config: Option<&PluginConfig>) -> Option<PluginConfig> {
+    config.filter(|c| !c.is_empty()).cloned()
+}
+
 impl ExternalPlugin {
-    /// Finds plugin `name` in `plugin_dir`, runs `get-plugin-metadata` and
-    /// validates the answer, with the limits from the environment
-    /// ([`PluginLimits::from_env`]).
+    /// Finds plugin `name` in `plugin_dir` and checks its executable
+    /// ([`discovery::locate`]) without running it, with the limits from the
+    /// environment ([`PluginLimits::from_env`]).
+    pub fn find(plugin_dir: &Path, name: &str) -> Result<ExternalPlugin, ClientError> {
+        Self::find_with_limits(plugin_dir, name, PluginLimits::from_env()?)
+    }
+
+    /// [`ExternalPlugin::find`] with explicit limits.
+    pub fn find_with_limits(
+        plugin_dir: &Path,
+        name: &str,
+        limits: PluginLimits,
+    ) -> Result<ExternalPlugin, ClientError> {
+        let path = discovery::locate(plugin_dir, name)?;
+        Ok(ExternalPlugin {
+            name: name.to_owned(),
+            identity: FileIdentity::of(&path),
+            path,
+            limits,
+        })
+    }
+
+    /// Finds plugin `name` and runs `get-plugin-metadata` without a plugin
+    /// configuration. Only `plugin list`, `plugin install` and the checks of
+    /// `key add` may rely on that answer; signing and verification use
+    /// [`ExternalPlugin::find`] and [`ExternalPlugin::metadata`] with the
+    /// key's configuration.
     pub fn open(plugin_dir: &Path, name: &str) -> Result<ExternalPlugin, ClientError> {
         Self::open_with_limits(plugin_dir, name, PluginLimits::from_env()?)
     }
@@ -451,14 +567,9 @@ impl ExternalPlugin {
         name: &str,
         limits: PluginLimits,
     ) -> Result<ExternalPlugin, ClientError> {
-        let path = discovery::locate(plugin_dir, name)?;
-        let metadata = fetch_metadata(name, &path, &limits, None)?;
-        Ok(ExternalPlugin {
-            name: name.to_owned(),
-            path,
-            metadata,
-            limits,
-        })
+        let plugin = Self::find_with_limits(plugin_dir, name, limits)?;
+        plugin.metadata(None)?;
+        Ok(plugin)
     }
 
     /// The plugin's name (its directory name).
@@ -471,23 +582,36 @@ impl ExternalPlugin {
         &self.path
     }
 
-    /// The metadata fetched when the plugin was opened.
-    pub fn metadata(&self) -> &GetMetadataResponse {
-        &self.metadata
-    }
-
     /// The limits calls run under.
     pub fn limits(&self) -> &PluginLimits {
         &self.limits
     }
 
-    /// Runs `get-plugin-metadata` again, with a plugin configuration, and
-    /// validates the answer like [`ExternalPlugin::open`].
+    /// The validated `get-plugin-metadata` answer for `plugin_config` (an
+    /// empty configuration counts as none). The plugin is run the first
+    /// time a configuration is asked for in this process; later calls for
+    /// the same executable and configuration reuse the answer.
+    pub fn metadata(
+        &self,
+        plugin_config: Option<&PluginConfig>,
+    ) -> Result<GetMetadataResponse, ClientError> {
+        let key = (self.identity.clone(), normalise(plugin_config));
+        if let Some(hit) = lock(metadata_cache()).get(&key) {
+            return Ok(hit.clone());
+        }
+        let answer = fetch_metadata(&self.name, &self.path, &self.limits, key.1.clone())?;
+        lock(metadata_cache()).insert(key, answer.clone());
+        Ok(answer)
+    }
+
+    /// Runs `get-plugin-metadata` with `plugin_config`, bypassing nothing:
+    /// the same as [`ExternalPlugin::metadata`], kept for callers that own
+    /// the configuration.
     pub fn get_metadata(
         &self,
         plugin_config: Option<PluginConfig>,
     ) -> Result<GetMetadataResponse, ClientError> {
-        fetch_metadata(&self.name, &self.path, &self.limits, plugin_config)
+        self.metadata(plugin_config.as_ref())
     }
 
     /// Runs `describe-key`. The response's `keyId` must be the request's.
@@ -495,8 +619,9 @@ impl ExternalPlugin {
         &self,
         req: DescribeKeyRequest,
     ) -> Result<DescribeKeyResponse, ClientError> {
-        let resp: DescribeKeyResponse = self.call(Command::DescribeKey, &req)?;
-        self.expect_same(Command::DescribeKey, "keyId", &req.key_id, &resp.key_id)?;
+        let resp: DescribeKeyResponse =
+            self.call(Command::DescribeKey, req.plugin_config.as_ref(), &req)?;
+        self.expect_same(Command::DescribeKey, "keyID", &req.key_id, &resp.key_id)?;
         Ok(resp)
     }
 
@@ -506,10 +631,11 @@ impl ExternalPlugin {
         &self,
         req: GenerateSignatureRequest,
     ) -> Result<GenerateSignatureResponse, ClientError> {
-        let resp: GenerateSignatureResponse = self.call(Command::GenerateSignature, &req)?;
+        let resp: GenerateSignatureResponse =
+            self.call(Command::GenerateSignature, req.plugin_config.as_ref(), &req)?;
         self.expect_same(
             Command::GenerateSignature,
-            "keyId",
+            "keyID",
             &req.key_id,
             &resp.key_id,
         )?;
@@ -522,7 +648,8 @@ impl ExternalPlugin {
         &self,
         req: GenerateEnvelopeRequest,
     ) -> Result<GenerateEnvelopeResponse, ClientError> {
-        let resp: GenerateEnvelopeResponse = self.call(Command::GenerateEnvelope, &req)?;
+        let resp: GenerateEnvelopeResponse =
+            self.call(Command::GenerateEnvelope, req.plugin_config.as_ref(), &req)?;
         self.expect_same(
             Command::GenerateEnvelope,
             "signatureEnvelopeType",
@@ -532,56 +659,59 @@ impl ExternalPlugin {
         Ok(resp)
     }
 
-    /// Runs `verify-signature`. The keys of `verificationResults` must be
-    /// exactly the requested verifications; checking `processedAttributes`
-    /// against the request is the caller's job.
+    /// Runs `verify-signature`. `verificationResults` must have an entry
+    /// for every requested verification (entries for verifications that
+    /// were not requested are ignored, as upstream does); checking
+    /// `processedAttributes` against the request is the caller's job.
     pub fn verify_signature(
         &self,
         req: VerifySignatureRequest,
     ) -> Result<VerifySignatureResponse, ClientError> {
-        let resp: VerifySignatureResponse = self.call(Command::VerifySignature, &req)?;
+        let mut resp: VerifySignatureResponse =
+            self.call(Command::VerifySignature, req.plugin_config.as_ref(), &req)?;
         let asked: HashSet<&Capability> = req.trust_policy.signature_verification.iter().collect();
-        let got: HashSet<&Capability> = resp.verification_results.keys().collect();
-        if asked != got {
-            let mut got: Vec<&str> = got.iter().map(|c| c.as_str()).collect();
-            got.sort_unstable();
-            return Err(ClientError::InvalidResponse {
+        if let Some(missing) = req
+            .trust_policy
+            .signature_verification
+            .iter()
+            .find(|c| !resp.verification_results.contains_key(*c))
+        {
+            return Err(ClientError::MissingVerificationResult {
                 name: self.name.clone(),
-                command: Command::VerifySignature,
-                reason: format!(
-                    "field `verificationResults` must have one entry per requested \
-                     verification, but has {got:?}"
-                ),
-                stderr: String::new(),
+                capability: missing.as_str().to_owned(),
             });
         }
+        resp.verification_results.retain(|c, _| asked.contains(c));
         Ok(resp)
     }
 
     fn expect_same(
         &self,
         command: Command,
-        field: &str,
+        field: &'static str,
         sent: &str,
         got: &str,
     ) -> Result<(), ClientError> {
         if sent == got {
             return Ok(());
         }
-        Err(ClientError::InvalidResponse {
+        Err(ClientError::ResponseMismatch {
             name: self.name.clone(),
             command,
-            reason: format!("field `{field}` is {got:?}, but the request had {sent:?}"),
-            stderr: String::new(),
+            field,
+            sent: sent.to_owned(),
+            got: got.to_owned(),
         })
     }
 
     fn call<Req: Serialize, Resp: Message>(
         &self,
         command: Command,
+        plugin_config: Option<&PluginConfig>,
         req: &Req,
     ) -> Result<Resp, ClientError> {
-        if !command.allowed_by(&self.metadata.capabilities) {
+        let metadata = self.metadata(plugin_config)?;
+        if !command.allowed_by(&metadata.capabilities) {
             return Err(ClientError::MissingCapability {
                 name: self.name.clone(),
                 command,
@@ -594,6 +724,10 @@ impl ExternalPlugin {
         }
         call(&self.name, &self.path, &self.limits, command, req)
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn fetch_metadata(
