@@ -30,6 +30,7 @@ pub mod process;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -161,8 +162,9 @@ pub enum ClientError {
     },
     /// No executable where the plugin should be.
     #[error(
-        "plugin {name} is not installed: {} does not exist; \
-         install it with `notation plugin install`", path.display()
+        "stat {}: no such file or directory (plugin {name} is not installed there; \
+         install it with `notation plugin install`, and check NOTATION_LIBEXEC if set)",
+        path.display()
     )]
     NotFound {
         /// Plugin name.
@@ -754,6 +756,49 @@ fn fetch_metadata(
     Ok(metadata)
 }
 
+static DEBUG_LOG: AtomicBool = AtomicBool::new(false);
+
+/// Turns the debug log of plugin calls on or off for this process (the
+/// host's `--debug`). When on, every call writes to stderr, as upstream
+/// does, `Plugin COMMAND request: JSON`, then `Plugin COMMAND response:
+/// JSON` or `Plugin COMMAND returned error: TEXT`. Unlike upstream, the
+/// values of `pluginConfig` are shown as `***` (they may hold secrets) and
+/// each logged document is cut at [`STDERR_HEAD_BYTES`] x 4.
+pub fn set_debug_log(on: bool) {
+    DEBUG_LOG.store(on, Ordering::Relaxed);
+}
+
+fn debug_log(command: Command, what: &str, bytes: &[u8]) {
+    if !DEBUG_LOG.load(Ordering::Relaxed) {
+        return;
+    }
+    let text = match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(mut doc) => {
+            if let Some(config) = doc
+                .get_mut("pluginConfig")
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                for value in config.values_mut() {
+                    *value = serde_json::Value::String("***".into());
+                }
+            }
+            doc.to_string()
+        }
+        Err(_) => String::from_utf8_lossy(bytes).trim_end().to_owned(),
+    };
+    let cap = STDERR_HEAD_BYTES * 4;
+    let shown = if text.len() > cap {
+        let mut end = cap;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}... ({} bytes)", &text[..end], text.len())
+    } else {
+        text
+    };
+    eprintln!("Plugin {command} {what}: {shown}");
+}
+
 /// One call: serialise, run, interpret the exit status and output.
 fn call<Req: Serialize, Resp: Message>(
     name: &str,
@@ -768,6 +813,7 @@ fn call<Req: Serialize, Resp: Message>(
         reason: format!("the request could not be serialised: {}", e.message),
         stderr: String::new(),
     })?;
+    debug_log(command, "request", &input);
     let done = process::invoke(
         name,
         path,
@@ -776,6 +822,11 @@ fn call<Req: Serialize, Resp: Message>(
         limits.timeout_for(command),
         limits.max_output_bytes,
     )?;
+    if done.status.success() {
+        debug_log(command, "response", &done.stdout);
+    } else {
+        debug_log(command, "returned error", &done.stderr);
+    }
     match done.status.code() {
         Some(0) => {
             protocol::from_slice::<Resp>(&done.stdout).map_err(|e| ClientError::InvalidResponse {
