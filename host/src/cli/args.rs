@@ -593,15 +593,12 @@ pub enum PluginCommand {
 #[derive(Debug, Args)]
 pub struct PluginInstallArgs {
     /// install plugin from a file on file system
-    #[arg(
-        long,
-        conflicts_with = "url",
-        required_unless_present = "url",
-        required_if_eq("url", "false")
-    )]
+    // The flag and source checks are made in `cli::plugin::install`, in
+    // upstream's order and with upstream's words.
+    #[arg(long)]
     pub file: bool,
     /// install plugin from an HTTPS URL. The plugin download timeout is 10m0s
-    #[arg(long, requires = "sha256sum", required_if_eq("file", "false"))]
+    #[arg(long)]
     pub url: bool,
     /// must match SHA256 of the plugin source, required when "--url" flag is set
     #[arg(long)]
@@ -611,7 +608,7 @@ pub struct PluginInstallArgs {
     pub force: bool,
     /// the plugin file path or HTTPS URL
     #[arg(value_name = "PLUGIN_SOURCE")]
-    pub source: String,
+    pub source: Option<String>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub logging: LoggingArgs,
@@ -889,7 +886,9 @@ mod tests {
         assert!(Cli::parse_args(&argv).is_err());
         let argv: Vec<&str> = base.iter().chain(&["--all"]).copied().collect();
         parse(&argv);
-        assert!(Cli::parse_args(["notation", "plugin", "install", "--file=false", "x"]).is_err());
+        // `plugin install --file=false x` parses; `cli::plugin::install`
+        // refuses it (no source flag).
+        parse(&["notation", "plugin", "install", "--file=false", "x"]);
         parse(&["notation", "plugin", "install", "--file=true", "x"]);
     }
 

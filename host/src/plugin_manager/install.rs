@@ -129,8 +129,8 @@ pub fn install_from_url(
     sha256_hex: &str,
     force: bool,
 ) -> Result<InstallOutcome, InstallError> {
-    // Validate inputs before any network traffic.
-    parse_sha256(sha256_hex)?;
+    // Upstream's order of checks: the scheme, then the download, then the
+    // checksum (whose format is checked with the digest).
     if !url
         .get(..8)
         .is_some_and(|p| p.eq_ignore_ascii_case("https://"))

@@ -122,13 +122,13 @@ pub enum InstallError {
         actual: String,
     },
     /// The URL is not `https://`.
-    #[error("`{url}` is not an HTTPS URL; plugins can only be downloaded over HTTPS")]
+    #[error("failed to download plugin from URL: only the HTTPS scheme is supported, but got {} (`{url}` is not an HTTPS URL; plugins can only be downloaded over HTTPS)", url.split_once("://").map_or("", |(scheme, _)| scheme))]
     NotHttps {
         /// The URL given.
         url: String,
     },
     /// The download failed.
-    #[error("cannot download the plugin from `{url}`: {source}")]
+    #[error("failed to download plugin from URL {url} with error: {source}")]
     Download {
         /// The URL.
         url: String,

@@ -283,7 +283,7 @@ pub enum Failure {
         version: String,
     },
     /// The plugin is older than the signature requires.
-    #[error("verification plugin {plugin:?} is version {found}, but the signature requires at least {required}; upgrade the plugin")]
+    #[error("found plugin {plugin} with version {found} but signature verification needs plugin version greater than or equal to {required}; upgrade the plugin")]
     PluginVersionTooLow {
         /// The plugin.
         plugin: String,
@@ -319,7 +319,7 @@ pub enum Failure {
         unprocessed: Vec<String>,
     },
     /// A plugin-performed check failed.
-    #[error("verification plugin {plugin:?} reports {capability} failed: {reason}")]
+    #[error("{}", plugin_check_failed(plugin, capability, reason))]
     PluginCheckFailed {
         /// The plugin.
         plugin: String,
@@ -540,5 +540,22 @@ mod tests {
             f.to_string(),
             "the signature expired at 2023-06-27T05:21:21.5Z"
         );
+    }
+}
+
+/// Upstream's words for a check a verification plugin failed (the
+/// misspelt "identify" included).
+fn plugin_check_failed(plugin: &str, capability: &Capability, reason: &str) -> String {
+    match capability {
+        Capability::SignatureVerifierTrustedIdentity => format!(
+            "trusted identify verification by plugin {plugin:?} failed with reason {reason:?}"
+        ),
+        Capability::SignatureVerifierRevocationCheck => format!(
+            "revocation check by verification plugin {plugin:?} failed with reason {reason:?}"
+        ),
+        other => format!(
+            "verification plugin {plugin:?} failed {} with reason {reason:?}",
+            other.as_str()
+        ),
     }
 }

@@ -378,8 +378,8 @@ pub enum ClientError {
     },
     /// `verify-signature` left out a verification that was asked for.
     #[error(
-        "verification capability {capability:?} was not returned in the \
-         verify-signature response of plugin {name} (it broke the plugin contract)"
+        "verification plugin {name:?} failed to verify {capability:?}: its verify-signature \
+         response has no result for that capability (the plugin broke the plugin contract)"
     )]
     MissingVerificationResult {
         /// Plugin name.
@@ -766,6 +766,11 @@ static DEBUG_LOG: AtomicBool = AtomicBool::new(false);
 /// each logged document is cut at [`STDERR_HEAD_BYTES`] x 4.
 pub fn set_debug_log(on: bool) {
     DEBUG_LOG.store(on, Ordering::Relaxed);
+}
+
+/// Whether [`set_debug_log`] turned the debug log on.
+pub fn debug_log_enabled() -> bool {
+    DEBUG_LOG.load(Ordering::Relaxed)
 }
 
 fn debug_log(command: Command, what: &str, bytes: &[u8]) {

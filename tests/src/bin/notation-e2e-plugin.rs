@@ -93,6 +93,11 @@ fn record(command: &str, config: &Config) {
     let Some(file) = std::env::var_os("E2E_PLUGIN_LOG") else {
         return;
     };
+    // The SDK runner asks the plugin for its metadata before every command
+    // to check capabilities; only calls the host made are recorded.
+    if std::env::args().nth(1).as_deref() != Some(command) {
+        return;
+    }
     let line = format!(
         "{command} {}\n",
         serde_json::to_string(config).unwrap_or_default()
