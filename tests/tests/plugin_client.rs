@@ -144,9 +144,9 @@ fn example_plugin_signs_over_a_real_process() {
     std::fs::write(&pem_path, pem).unwrap();
 
     let plugin = open(dir.path(), "com.example.hello").unwrap();
-    assert_eq!(plugin.metadata().name, "com.example.hello");
+    assert_eq!(plugin.metadata(None).unwrap().name, "com.example.hello");
     assert_eq!(
-        plugin.metadata().capabilities,
+        plugin.metadata(None).unwrap().capabilities,
         [Capability::SignatureGeneratorRaw]
     );
 
@@ -273,10 +273,13 @@ fn good_plugin_serves_every_command() {
     let dir = tempfile::tempdir().unwrap();
     install(dir.path(), "fault-good", FAULT);
     let plugin = open(dir.path(), "fault-good").unwrap();
-    assert_eq!(plugin.metadata().supported_contract_versions, ["1.0"]);
+    assert_eq!(
+        plugin.metadata(None).unwrap().supported_contract_versions,
+        ["1.0"]
+    );
 
     let again = plugin.get_metadata(config(&[("a", "b")])).unwrap();
-    assert_eq!(&again, plugin.metadata());
+    assert_eq!(again, plugin.metadata(None).unwrap());
 
     assert_eq!(
         plugin.describe_key(describe(None)).unwrap().key_spec,
@@ -364,7 +367,7 @@ fn debug_output_does_not_corrupt_the_response() {
     let dir = tempfile::tempdir().unwrap();
     install(dir.path(), "fault-chatty", FAULT);
     let plugin = open(dir.path(), "fault-chatty").unwrap();
-    assert_eq!(plugin.metadata().name, "fault-chatty");
+    assert_eq!(plugin.metadata(None).unwrap().name, "fault-chatty");
     let described = plugin.describe_key(describe(None)).unwrap();
     assert_eq!(described.key_spec, KeySpec::Ec384);
 }

@@ -517,6 +517,23 @@ fn rfc3339(t: &OffsetDateTime) -> String {
         .unwrap_or_else(|_| t.to_string())
 }
 
+/// Upstream's words for a check a verification plugin failed (the
+/// misspelt "identify" included).
+fn plugin_check_failed(plugin: &str, capability: &Capability, reason: &str) -> String {
+    match capability {
+        Capability::SignatureVerifierTrustedIdentity => format!(
+            "trusted identify verification by plugin {plugin:?} failed with reason {reason:?}"
+        ),
+        Capability::SignatureVerifierRevocationCheck => format!(
+            "revocation check by verification plugin {plugin:?} failed with reason {reason:?}"
+        ),
+        other => format!(
+            "verification plugin {plugin:?} failed {} with reason {reason:?}",
+            other.as_str()
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -540,22 +557,5 @@ mod tests {
             f.to_string(),
             "the signature expired at 2023-06-27T05:21:21.5Z"
         );
-    }
-}
-
-/// Upstream's words for a check a verification plugin failed (the
-/// misspelt "identify" included).
-fn plugin_check_failed(plugin: &str, capability: &Capability, reason: &str) -> String {
-    match capability {
-        Capability::SignatureVerifierTrustedIdentity => format!(
-            "trusted identify verification by plugin {plugin:?} failed with reason {reason:?}"
-        ),
-        Capability::SignatureVerifierRevocationCheck => format!(
-            "revocation check by verification plugin {plugin:?} failed with reason {reason:?}"
-        ),
-        other => format!(
-            "verification plugin {plugin:?} failed {} with reason {reason:?}",
-            other.as_str()
-        ),
     }
 }

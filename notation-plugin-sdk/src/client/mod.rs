@@ -148,6 +148,25 @@ pub enum ErrorKind {
     TimedOut,
 }
 
+/// A response field that must repeat the request's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EchoedField {
+    /// `keyId` of `describe-key` and `generate-signature`.
+    KeyId,
+    /// `signatureEnvelopeType` of `generate-envelope`.
+    SignatureEnvelopeType,
+}
+
+impl fmt::Display for EchoedField {
+    /// The field as upstream's messages name it (`keyID`, ...).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EchoedField::KeyId => "keyID",
+            EchoedField::SignatureEnvelopeType => "signatureEnvelopeType",
+        })
+    }
+}
+
 /// Why a plugin call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -369,8 +388,8 @@ pub enum ClientError {
         name: String,
         /// The command.
         command: Command,
-        /// The field, as upstream names it (`keyID`, `signatureEnvelopeType`).
-        field: &'static str,
+        /// The field.
+        field: EchoedField,
         /// The value in the request.
         sent: String,
         /// The value in the response.
@@ -623,7 +642,12 @@ impl ExternalPlugin {
     ) -> Result<DescribeKeyResponse, ClientError> {
         let resp: DescribeKeyResponse =
             self.call(Command::DescribeKey, req.plugin_config.as_ref(), &req)?;
-        self.expect_same(Command::DescribeKey, "keyID", &req.key_id, &resp.key_id)?;
+        self.expect_same(
+            Command::DescribeKey,
+            EchoedField::KeyId,
+            &req.key_id,
+            &resp.key_id,
+        )?;
         Ok(resp)
     }
 
@@ -637,7 +661,7 @@ impl ExternalPlugin {
             self.call(Command::GenerateSignature, req.plugin_config.as_ref(), &req)?;
         self.expect_same(
             Command::GenerateSignature,
-            "keyID",
+            EchoedField::KeyId,
             &req.key_id,
             &resp.key_id,
         )?;
@@ -654,7 +678,7 @@ impl ExternalPlugin {
             self.call(Command::GenerateEnvelope, req.plugin_config.as_ref(), &req)?;
         self.expect_same(
             Command::GenerateEnvelope,
-            "signatureEnvelopeType",
+            EchoedField::SignatureEnvelopeType,
             &req.signature_envelope_type,
             &resp.signature_envelope_type,
         )?;
@@ -690,7 +714,7 @@ impl ExternalPlugin {
     fn expect_same(
         &self,
         command: Command,
-        field: &'static str,
+        field: EchoedField,
         sent: &str,
         got: &str,
     ) -> Result<(), ClientError> {
