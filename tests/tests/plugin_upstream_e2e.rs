@@ -601,6 +601,34 @@ fn plugin_list_empty_and_with_the_e2e_plugin() {
     ]);
 }
 
+/// The ERROR column for broken plugins starts with upstream's words: the
+/// `stat` error of a missing executable, the `fork/exec` error of one
+/// without execute permission, and "plugin not compliant" for garbage.
+#[test]
+fn plugin_list_error_column_for_broken_plugins() {
+    use std::os::unix::fs::PermissionsExt;
+    let host = Host::new();
+    let plugins = host.config_dir().join("plugins");
+    fs::create_dir_all(plugins.join("missing")).unwrap();
+    for (name, mode, body) in [
+        ("noexec", 0o644, "#!/bin/sh\nexit 0\n"),
+        ("garbage", 0o755, "#!/bin/sh\necho not-json\n"),
+    ] {
+        let dir = plugins.join(name);
+        fs::create_dir_all(&dir).unwrap();
+        let exe = dir.join(format!("notation-{name}"));
+        fs::write(&exe, body).unwrap();
+        fs::set_permissions(&exe, fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let missing = plugins.join("missing/notation-missing");
+    let noexec = plugins.join("noexec/notation-noexec");
+    host.exec(&["plugin", "list"]).out_has(&[
+        &format!("stat {}: no such file or directory", missing.display()),
+        &format!("fork/exec {}: permission denied", noexec.display()),
+        "failed to decode json response: plugin not compliant",
+    ]);
+}
+
 // --- install.go ------------------------------------------------------------
 
 /// The e2e plugin packed as upstream ships it for `--file` installs.

@@ -194,7 +194,8 @@ pub enum ClientError {
     /// The executable is a symbolic link.
     #[error(
         "plugin {name} is refused: {} is a symbolic link, and plugin executables \
-         must be regular files; replace the link with the file it points to", path.display()
+         must be regular files (a rule of this notation; upstream follows the link); \
+         replace the link with the file it points to", path.display()
     )]
     Symlink {
         /// Plugin name.
@@ -203,7 +204,7 @@ pub enum ClientError {
         path: PathBuf,
     },
     /// The executable is a directory, device or other non-regular file.
-    #[error("plugin {name} is refused: {} is not a regular file", path.display())]
+    #[error("not regular file: {} (plugin {name} is refused: its executable must be a regular file)", path.display())]
     NotRegularFile {
         /// Plugin name.
         name: String,
@@ -212,8 +213,8 @@ pub enum ClientError {
     },
     /// The executable has no execute permission bit.
     #[error(
-        "plugin {name} is refused: {} is not executable; \
-         give it execute permission (chmod +x) if you trust it", path.display()
+        "fork/exec {}: permission denied (plugin {name} is refused: the file is not \
+         executable; give it execute permission (chmod +x) if you trust it)", path.display()
     )]
     NotExecutable {
         /// Plugin name.
@@ -276,9 +277,9 @@ pub enum ClientError {
     },
     /// The plugin declares no contract version we can speak.
     #[error(
-        "plugin {name} supports plugin contract versions {supported:?}, none of which \
-         is compatible with this notation's {ours}; install a plugin version that \
-         supports contract {ours}"
+        "invalid metadata: contract version {ours:?} is not in the list of the plugin \
+         supported versions {supported:?} (plugin {name}; install a plugin version that \
+         supports contract {ours})"
     )]
     IncompatibleContract {
         /// Plugin name.
@@ -303,9 +304,10 @@ pub enum ClientError {
     },
     /// The plugin did not finish in time; it was killed and reaped.
     #[error(
-        "plugin {name} did not finish {command} within {} s and was stopped; \
-         if it needs longer (e.g. waiting for a hardware token), raise the time-out \
-         with {METADATA_TIMEOUT_ENV} or {COMMAND_TIMEOUT_ENV}", timeout.as_secs_f64()
+        "plugin {name} timed out: it did not finish {command} within {} s and was stopped \
+         (a limit of this notation; upstream has none); if it needs longer (e.g. waiting \
+         for a hardware token), raise the time-out with {METADATA_TIMEOUT_ENV} or \
+         {COMMAND_TIMEOUT_ENV}", timeout.as_secs_f64()
     )]
     TimedOut {
         /// Plugin name.
@@ -317,8 +319,9 @@ pub enum ClientError {
     },
     /// An output stream exceeded its cap; the plugin was killed and reaped.
     #[error(
-        "plugin {name} broke the plugin contract during {command}: it wrote more than \
-         {limit} bytes to {stream} and was stopped"
+        "plugin {name} output too large: it wrote more than {limit} bytes to {stream} during \
+         {command} and was stopped (a limit of this notation that protects it from runaway \
+         plugins; the plugin broke the plugin contract)"
     )]
     OutputTooLarge {
         /// Plugin name.
@@ -332,8 +335,9 @@ pub enum ClientError {
     },
     /// The plugin exited with something other than 0 or 1.
     #[error(
-        "plugin {name} broke the plugin contract during {command}: it exited with \
-         {status} (only 0 and 1 are allowed); its stderr began with: {stderr:?}"
+        "response is not in JSON format. error: {}, stderr: {stderr} (plugin {name} \
+         broke the plugin contract during {command}: only exit codes 0 and 1 are allowed)",
+        code.map_or_else(|| status.clone(), |c| format!("exit status {c}"))
     )]
     UnexpectedExit {
         /// Plugin name.
@@ -349,8 +353,9 @@ pub enum ClientError {
     },
     /// Exit code 1 without a valid error object on stderr.
     #[error(
-        "plugin {name} broke the plugin contract during {command}: it failed (exit code 1) \
-         without a valid error object on stderr ({reason}); its stderr began with: {stderr:?}"
+        "response is not in JSON format. error: exit status 1, stderr: {stderr} (plugin \
+         {name} broke the plugin contract during {command}: it failed without a valid error \
+         object on stderr: {reason})"
     )]
     InvalidErrorObject {
         /// Plugin name.
@@ -364,8 +369,9 @@ pub enum ClientError {
     },
     /// Exit code 0 with a missing, unparsable or invalid response.
     #[error(
-        "plugin {name} broke the plugin contract during {command}: its response is \
-         invalid ({reason}); its stderr began with: {stderr:?}"
+        "failed to decode json response: plugin not compliant (plugin {name} broke the \
+         plugin contract during {command}: its response is invalid: {reason}; its stderr \
+         began with: {stderr:?})"
     )]
     InvalidResponse {
         /// Plugin name.
@@ -408,8 +414,9 @@ pub enum ClientError {
     },
     /// The metadata name differs from the installation directory's.
     #[error(
-        "plugin {name} broke the plugin contract: get-plugin-metadata reports the name \
-         {reported:?}, but it is installed as {name:?}; reinstall the plugin"
+        "executable name must be \"notation-{reported}\" instead of \"notation-{name}\" \
+         (plugin {name} broke the plugin contract: get-plugin-metadata reports the name \
+         {reported:?}; reinstall the plugin)"
     )]
     NameMismatch {
         /// The directory name.
@@ -418,7 +425,7 @@ pub enum ClientError {
         reported: String,
     },
     /// The plugin answered with a valid error object (exit code 1).
-    #[error("the plugin returned an error: {0}")]
+    #[error("{0}")]
     Plugin(PluginError),
 }
 
