@@ -245,7 +245,7 @@ fn install_message(e: &InstallError) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum InstallUsageError {
     /// No source and neither `--file` nor `--url`.
-    #[error("missing plugin source")]
+    #[error("missing plugin source location")]
     MissingSource,
     /// `--file` without a path.
     #[error("missing plugin file path")]
