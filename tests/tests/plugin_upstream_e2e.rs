@@ -574,6 +574,42 @@ fn verify_refuses_a_plugin_older_than_the_minimum_version() {
     ]);
 }
 
+/// `verify --plugin-config` reaches `get-plugin-metadata` too (the answer
+/// that decides which checks the plugin does), once; and a missing plugin
+/// fails with upstream's words.
+#[test]
+fn verify_asks_metadata_with_the_verify_config_and_needs_the_plugin() {
+    let registry = Registry::start();
+    let (mut host, reference) = signed_for_plugin_verification(&registry, "verify-config", None);
+    let log = host.home.path().join("verify.log");
+    host.env
+        .push(("E2E_PLUGIN_LOG".into(), log.to_string_lossy().into_owned()));
+    host.exec(&[
+        "verify",
+        &reference,
+        "--plugin-config",
+        &kv(IDENTITY, "success"),
+    ])
+    .out_has(&["Successfully verified"]);
+    let seen = fs::read_to_string(&log).unwrap();
+    let expected = format!("get-plugin-metadata {{\"{IDENTITY}\":\"success\"}}");
+    let metadata: Vec<&str> = seen
+        .lines()
+        .filter(|l| l.starts_with("get-plugin-metadata "))
+        .collect();
+    assert_eq!(metadata, vec![expected.as_str()], "plugin saw:\n{seen}");
+    assert!(
+        seen.lines().any(|l| l.starts_with("verify-signature ")),
+        "plugin saw:\n{seen}"
+    );
+
+    host.exec(&["plugin", "uninstall", "--yes", "e2e-plugin"]);
+    host.fail(&["verify", &reference]).err_has(&[
+        r#"error while locating the verification plugin "e2e-plugin", make sure the plugin is installed successfully before verifying the signature"#,
+        "signature verification failed",
+    ]);
+}
+
 // --- list.go ---------------------------------------------------------------
 
 #[test]

@@ -260,7 +260,7 @@ pub enum Failure {
         problems: RevocationProblems,
     },
     /// The named verification plugin could not be used.
-    #[error("verification plugin {plugin:?} is required by the signature but could not be used: {source}")]
+    #[error("error while locating the verification plugin {plugin:?}, make sure the plugin is installed successfully before verifying the signature. error: {source}")]
     PluginUnavailable {
         /// The plugin name.
         plugin: String,
@@ -275,7 +275,7 @@ pub enum Failure {
         plugin: String,
     },
     /// A version (plugin's or minimum) is not SemVer.
-    #[error("verification plugin {plugin:?}: version {version:?} is not a valid semantic version")]
+    #[error("plugin {plugin} has pluginVersion {version} which is not in valid semver format (the plugin's version or the signature's minimum plugin version)")]
     PluginVersionInvalid {
         /// The plugin.
         plugin: String,
@@ -294,7 +294,7 @@ pub enum Failure {
     },
     /// The plugin has no `SIGNATURE_VERIFIER.*` capability.
     #[error(
-        "plugin {plugin:?} has no SIGNATURE_VERIFIER capability and cannot verify this signature"
+        "digital signature requires plugin {plugin:?} with signature verification capabilities (\"SIGNATURE_VERIFIER.TRUSTED_IDENTITY\" and/or \"SIGNATURE_VERIFIER.REVOCATION_CHECK\") installed"
     )]
     PluginNotVerifier {
         /// The plugin.
