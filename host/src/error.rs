@@ -186,7 +186,7 @@ pub enum CliError {
     #[error("cannot list plugins: {0}")]
     PluginList(#[source] notation_plugin_sdk::client::ClientError),
     /// A plugin named by the user is not installed or not usable.
-    #[error("plugin {name:?} is not installed or not usable: {source}. To view a list of installed plugins, use `notation plugin list`")]
+    #[error("{source} (plugin {name:?} is not installed or not usable. To view a list of installed plugins, use `notation plugin list`)")]
     PluginNotInstalled {
         /// The plugin name.
         name: String,
