@@ -1,11 +1,18 @@
 //! The host side of the contract: finding, validating and calling external
 //! plugins.
 //!
-//! [`ExternalPlugin::open`] finds a plugin ([`discovery`]), runs its
-//! `get-plugin-metadata` and validates the answer; its methods then run one
-//! child process per command ([`process`]). [`ExternalPlugin`] also
-//! implements [`Plugin`], so host code can treat an external plugin like a
-//! built-in one.
+//! [`ExternalPlugin::find`] finds a plugin ([`discovery`]) without running
+//! it. [`ExternalPlugin::metadata`] runs `get-plugin-metadata` with a given
+//! `pluginConfig` and validates the answer; answers are kept per executable
+//! and configuration for the life of the process. Every other method runs
+//! one child process per command ([`process`]) after checking the command
+//! against the metadata for the `pluginConfig` that the request carries, so
+//! a plugin whose capabilities depend on its configuration is judged by
+//! the right answer. [`ExternalPlugin::open`] (find, then metadata without
+//! a configuration) serves `plugin list`, `plugin install` and `key add`.
+//! [`ExternalPlugin`] also implements [`Plugin`], so host code can treat an
+//! external plugin like a built-in one. [`set_debug_log`] turns on upstream's
+//! `-d` log of every request and response.
 //!
 //! # Limits
 //!
