@@ -232,7 +232,7 @@ fn sign_and_verify_jws_and_cose_with_the_global_policy() {
         "my-blob.bin",
     ]);
     assert!(
-        err.starts_with("Error: Signature verification failed"),
+        err.starts_with("Error: signature verification failed"),
         "{err}"
     );
     assert!(err.contains("user metadata"), "{err}");
@@ -261,7 +261,7 @@ fn sign_and_verify_jws_and_cose_with_the_global_policy() {
     ]);
     assert_eq!(
         err,
-        "Error: Signature verification failed: no applicable blob trust policy with name \"wabbit-networks-policy\"\n"
+        "Error: signature verification failed: no applicable blob trust policy with name \"wabbit-networks-policy\"\n"
     );
 
     // The blob is altered after signing: one byte, same size.
@@ -618,7 +618,7 @@ fn policy_import_selection_and_levels() {
     assert_eq!(out.stdout, broken);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.starts_with("Error: Existing blob trust policy configuration is invalid"),
+        err.starts_with("Error: existing blob trust policy configuration is invalid"),
         "{err}"
     );
     assert!(err.contains("notation blob policy import"), "{err}");

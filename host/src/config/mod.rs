@@ -83,8 +83,8 @@ pub enum ConfigError {
     },
     /// A key with this name is already in the signing key list.
     #[error(
-        "signing key {name:?} already exists in the signing key list. \
-         Use a different name, or remove it first with `notation key delete {name}`"
+        "signing key with name {name:?} already exists: \
+         use a different name, or remove it first with `notation key delete {name}`"
     )]
     KeyExists {
         /// The key name.
@@ -92,7 +92,7 @@ pub enum ConfigError {
     },
     /// No key with this name is in the signing key list.
     #[error(
-        "signing key {name:?} is not in the signing key list. \
+        "signing key {name} not found: it is not in the signing key list. \
          Use `notation key list` to see the available keys"
     )]
     KeyNotFound {
@@ -101,7 +101,7 @@ pub enum ConfigError {
     },
     /// A key or store name has characters outside `[a-zA-Z0-9_.-]`.
     #[error(
-        "invalid name {name:?}: a name must be non-empty and use only letters, digits, '_', '.' and '-'"
+        "name needs to follow [a-zA-Z0-9_.-]+ format: {name:?} is not a valid name (use only letters, digits, '_', '.' and '-')"
     )]
     InvalidName {
         /// The rejected name.
