@@ -110,8 +110,8 @@ pub enum CliError {
         /// Where.
         path: PathBuf,
     },
-    /// Some certificate files could not be added.
-    #[error("failed to add the following certificates to named store {store} of type {store_type}:\n{}", failures.iter().map(|(p, e)| format!("{p}: {e}")).collect::<Vec<_>>().join("\n"))]
+    /// Some certificate files could not be added (upstream's words).
+    #[error("Failed to add following certificates to named store {store} of type {store_type}:\n{}", failures.iter().map(|(p, e)| format!("{p}, with error: {e}")).collect::<Vec<_>>().join("\n"))]
     CertAddFailed {
         /// Store type.
         store_type: String,
@@ -121,21 +121,40 @@ pub enum CliError {
         failures: Vec<(String, String)>,
     },
     /// A certificate file in the trust store could not be shown.
-    #[error("failed to show details of certificate {file}: {reason}")]
+    #[error("failed to show details of certificate {file}, with error: {reason}")]
     CertShow {
         /// The file name.
         file: String,
         /// Why.
         reason: String,
     },
-    /// cleanup-test met errors.
-    #[error("failed to clean up the test key {name} and its corresponding certificate: {}", reasons.join("; "))]
+    /// cleanup-test met errors (each reason starts with upstream's words for
+    /// the step that failed).
+    #[error("failed to clean up the test key {name} and its corresponding certificate:\n{}", reasons.join("\n"))]
     CleanupFailed {
         /// The test key name.
         name: String,
         /// Each failure.
         reasons: Vec<String>,
     },
+    /// A named store name is not `[a-zA-Z0-9_.-]+` (upstream's words first).
+    #[error("named store name needs to follow [a-zA-Z0-9_.-]+ format: {name:?} is not a valid store name (use only letters, digits, '_', '.' and '-')")]
+    InvalidStoreName {
+        /// The name given.
+        name: String,
+    },
+    /// The key name given to cleanup-test is not `[a-zA-Z0-9_.-]+`.
+    #[error("key name must follow [a-zA-Z0-9_.-]+ format: {name:?} is not a valid key name (use only letters, digits, '_', '.' and '-')")]
+    InvalidKeyName {
+        /// The name given.
+        name: String,
+    },
+    /// `cert delete FILE` failed.
+    #[error("failed to delete the certificate file: {0}")]
+    CertDelete(#[source] TrustStoreError),
+    /// `cert delete --all` failed.
+    #[error("failed to delete the named trust store: {0}")]
+    CertDeleteAll(#[source] TrustStoreError),
     /// The trust policy file in effect is invalid (upstream's wording).
     #[error("existing OCI trust policy configuration is invalid, you may update or create a new one via `notation policy import <path-to-policy.json>`: {} : {source}", path.display())]
     InvalidExistingPolicy {
@@ -218,6 +237,30 @@ impl CliError {
     /// Wraps an OpenSSL error.
     pub fn crypto(what: &'static str) -> impl FnOnce(openssl::error::ErrorStack) -> CliError {
         move |source| CliError::Crypto { what, source }
+    }
+}
+
+/// An I/O error worded as Go words it (`permission denied`, `no such file
+/// or directory`), so that upstream's reasons read the same here.
+pub fn go_io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::PermissionDenied => "permission denied".to_string(),
+        ErrorKind::NotFound => "no such file or directory".to_string(),
+        ErrorKind::IsADirectory => "is a directory".to_string(),
+        ErrorKind::DirectoryNotEmpty => "directory not empty".to_string(),
+        _ => {
+            let text = e.to_string();
+            let text = match text.find(" (os error ") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            };
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(c) => c.to_lowercase().chain(chars).collect(),
+                None => text,
+            }
+        }
     }
 }
 

@@ -77,8 +77,11 @@ fn generate_test_registers_key_certificate_and_trust_store() {
         lines[4],
         "Successfully added wabbit-networks.io.crt to named store wabbit-networks.io of type ca"
     );
-    assert_eq!(lines[5], "wabbit-networks.io: added to the key list");
-    assert_eq!(lines[6], "wabbit-networks.io: mark as default signing key");
+    assert_eq!(lines[5], "wabbit-networks.io: added to signingkeys.json");
+    assert_eq!(
+        lines[6],
+        "wabbit-networks.io: marked as default signing key"
+    );
 
     #[cfg(unix)]
     assert_eq!(mode(&key), 0o600);

@@ -95,7 +95,9 @@ fn certificate_add_list_show_delete() {
     let invalid = vector("x509/invalid");
     let err = env.fails(&["cert", "add", "-t", "ca", "-s", "e2e", &e2e, &invalid]);
     assert!(
-        err.starts_with("Error: failed to add the following certificates"),
+        err.starts_with(
+            "Error: Failed to add following certificates to named store e2e of type ca:"
+        ),
         "{err}"
     );
     assert!(err.contains(&e2e) && err.contains(&invalid), "{err}");
@@ -105,7 +107,10 @@ fn certificate_add_list_show_delete() {
     assert_eq!(files.len(), 1, "{files:?}");
     // a bad store name is refused
     let err = env.fails(&["cert", "add", "-t", "ca", "-s", "../x", &e2e]);
-    assert!(err.contains("invalid trust store name"), "{err}");
+    assert!(
+        err.contains("named store name needs to follow [a-zA-Z0-9_.-]+ format"),
+        "{err}"
+    );
 
     // Missing required flags are usage errors.
     assert_eq!(
@@ -126,7 +131,7 @@ fn certificate_add_list_show_delete() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "Successfully deleted e2e.crt from the trust store.\n"
+        "Successfully deleted e2e.crt from trust store e2e of type ca\n"
     );
     assert!(!env.config().join("truststore/x509/ca/e2e/e2e.crt").exists());
     env.ok(&["cert", "delete", "-t", "tsa", "-s", "ts", "--all", "-y"]);
@@ -146,8 +151,8 @@ fn cleanup_test_undoes_generate_test_and_tolerates_missing_parts() {
     assert_eq!(
         out,
         format!(
-            "Successfully deleted certificate tk.crt from trust store tk of type ca.\n\
-             Successfully removed key tk from the key list.\n\
+            "Successfully deleted tk.crt from trust store tk of type ca.\n\
+             Successfully removed key tk from signingkeys.json.\n\
              Successfully deleted key file: {}.\n\
              Successfully deleted certificate file: {}.\n\
              Cleanup completed successfully.\n",
@@ -166,7 +171,7 @@ fn cleanup_test_undoes_generate_test_and_tolerates_missing_parts() {
         out,
         format!(
             "Certificate tk.crt does not exist in trust store tk of type ca.\n\
-             Key tk does not exist in the key list.\n\
+             Key tk does not exist in signingkeys.json.\n\
              Key file {} does not exist.\n\
              Certificate file {} does not exist.\n\
              Cleanup completed successfully.\n",

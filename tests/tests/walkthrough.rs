@@ -128,7 +128,7 @@ fn seed_walkthrough_against_a_real_registry() {
     // 2. generate-test
     let (out, _) = cli.ok(&["cert", "generate-test", "--default", "wabbit-networks.io"]);
     assert!(out.ends_with(
-        "Successfully added wabbit-networks.io.crt to named store wabbit-networks.io of type ca\nwabbit-networks.io: added to the key list\nwabbit-networks.io: mark as default signing key\n"
+        "Successfully added wabbit-networks.io.crt to named store wabbit-networks.io of type ca\nwabbit-networks.io: added to signingkeys.json\nwabbit-networks.io: marked as default signing key\n"
     ), "{out}");
     let key = cli.config().join("localkeys/wabbit-networks.io.key");
     assert!(key.is_file(), "generate-test used the XDG config dir");
