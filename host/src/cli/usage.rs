@@ -325,11 +325,6 @@ pub fn cobra_message(root: &clap::Command, argv: &[OsString], err: &clap::Error)
         .filter_map(|a| a.get_long())
         .filter(|long| !scan.flags.contains(*long))
         .collect();
-    // Upstream requires --plugin of key add; a missing --id is reported by
-    // the command itself.
-    if path == "key add" {
-        required.retain(|f| *f != "id");
-    }
     if !required.is_empty() {
         required.sort_unstable();
         return format!("required flag(s) \"{}\" not set", required.join("\", \""));
@@ -439,6 +434,7 @@ mod tests {
             (&["notation", "cert", "generate-test"], "missing certificate common_name"),
             (&["notation", "key", "add", "--plugin", "p"], "either missing key name or unnecessary parameters passed"),
             (&["notation", "key", "add", "k"], "required flag(s) \"plugin\" not set"),
+            (&["notation", "key", "add", "--id", "i", "k"], "required flag(s) \"plugin\" not set"),
             (&["notation", "key", "delete"], "missing key names"),
             (&["notation", "key", "list", "extra"], "accepts 0 arg(s), received 1"),
             (&["notation", "verify"], "missing reference to the artifact: use `notation verify --help` to see what parameters are required"),

@@ -107,6 +107,15 @@ pub enum ConfigError {
         /// The rejected name.
         name: String,
     },
+    /// `signingkeys.json` parses but breaks a rule of the format
+    /// (notation-go's words first).
+    #[error("malformed signingkeys.json: {reason}. Fix {} (it was not changed)", path.display())]
+    MalformedSigningKeys {
+        /// The file.
+        path: PathBuf,
+        /// The broken rule, e.g. `multiple keys with name 'k' found`.
+        reason: String,
+    },
     /// A key entry is incomplete (neither a key/cert pair nor a plugin key).
     #[error("{0}")]
     InvalidKey(String),
