@@ -155,29 +155,47 @@ pub enum CliError {
     /// `cert delete --all` failed.
     #[error("failed to delete the named trust store: {0}")]
     CertDeleteAll(#[source] TrustStoreError),
-    /// The trust policy file in effect is invalid (upstream's wording).
-    #[error("existing OCI trust policy configuration is invalid, you may update or create a new one via `notation policy import <path-to-policy.json>`: {} : {source}", path.display())]
+    /// The OCI trust policy file in effect is invalid (upstream's words).
+    #[error("Existing OCI trust policy configuration is invalid, you may update or create a new one via `notation policy import <path-to-policy.json>`: {}: {source}", path.display())]
     InvalidExistingPolicy {
         /// The file.
         path: PathBuf,
         /// Why.
         source: PolicyError,
     },
-    /// The blob trust policy file in effect is invalid (upstream's wording).
-    #[error("existing blob trust policy configuration is invalid, you may update or create a new one via `notation blob policy import <path-to-policy.json>`: {} : {source}", path.display())]
+    /// The blob trust policy file in effect is invalid (upstream's words).
+    #[error("Existing blob trust policy configuration is invalid, you may update or create a new one via `notation blob policy import <path-to-policy.json>`: {}: {source}", path.display())]
     InvalidExistingBlobPolicy {
         /// The file.
         path: PathBuf,
         /// Why.
         source: notation_host::trustpolicy::blob::BlobPolicyError,
     },
-    /// A policy file to import could not be used.
-    #[error("failed to import trust policy from {}: {source}", path.display())]
+    /// `policy show` / `blob policy show` without a policy file.
+    #[error("failed to show {kind} trust policy as the trust policy file does not exist.\nYou can import one using `{import}`")]
+    PolicyShowMissing {
+        /// `OCI` or `blob`.
+        kind: &'static str,
+        /// The import command to suggest.
+        import: &'static str,
+    },
+    /// `policy show` / `blob policy show` could not read the policy file.
+    #[error("failed to show {kind} trust policy: {reason}")]
+    PolicyShowRead {
+        /// `OCI` or `blob`.
+        kind: &'static str,
+        /// Why, I/O causes worded as Go words them.
+        reason: String,
+    },
+    /// `policy import` / `blob policy import` failed at `step`.
+    #[error("failed to {step} {kind} trust policy configuration: {reason}")]
     PolicyImport {
-        /// The file given.
-        path: PathBuf,
-        /// Why.
-        source: PolicyError,
+        /// `OCI` or `blob`.
+        kind: &'static str,
+        /// The step that failed.
+        step: ImportStep,
+        /// Why, I/O causes worded as Go words them.
+        reason: String,
     },
     /// A `--trust-store` value is not `{type}:{name}`.
     #[error("invalid --trust-store {value:?}: expected {{type}}:{{name}} with type ca, signingAuthority or tsa, for example ca:wabbit-networks.io")]
@@ -237,6 +255,42 @@ impl CliError {
     /// Wraps an OpenSSL error.
     pub fn crypto(what: &'static str) -> impl FnOnce(openssl::error::ErrorStack) -> CliError {
         move |source| CliError::Crypto { what, source }
+    }
+}
+
+/// The steps of `policy import`, named as upstream names them in its
+/// messages (`failed to parse OCI trust policy configuration: ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportStep {
+    /// Reading the file given.
+    Read,
+    /// Parsing it as JSON.
+    Parse,
+    /// Checking the policy rules.
+    Validate,
+    /// Writing it into the configuration directory.
+    Write,
+}
+
+impl std::fmt::Display for ImportStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ImportStep::Read => "read",
+            ImportStep::Parse => "parse",
+            ImportStep::Validate => "validate",
+            ImportStep::Write => "write",
+        })
+    }
+}
+
+/// Why a trust policy file could not be read: `open PATH: REASON` as Go's
+/// `os.ReadFile` says it, or the size cap.
+pub fn policy_read_reason(e: &PolicyError) -> String {
+    match e {
+        PolicyError::Read { path, source } => {
+            format!("open {}: {}", path.display(), go_io_reason(source))
+        }
+        other => other.to_string(),
     }
 }
 

@@ -190,7 +190,7 @@ fn policy_import_show_init() {
 
     let policy = vector("trustpolicies/quickstart_trustpolicy.json");
     let imported = format!(
-        "Successfully imported OCI trust policy configuration to {}\n",
+        "Successfully imported OCI trust policy configuration to {}.\n",
         cfg.join("trustpolicy.oci.json").display()
     );
     assert_eq!(env.ok(&["policy", "import", &policy]), imported);
@@ -208,7 +208,7 @@ fn policy_import_show_init() {
     fs::write(cfg.join("trustpolicy.json"), b"{}").unwrap();
     assert_eq!(
         env.ok(&["policy", "import", "--force", &other]),
-        format!("Cleaned old trust policy file.\n{imported}")
+        format!("Deleted old trust policy configuration trustpolicy.json.\n{imported}")
     );
     assert!(!cfg.join("trustpolicy.json").exists());
     assert_eq!(
@@ -231,8 +231,15 @@ fn policy_import_show_init() {
         fs::write(&p, content).unwrap();
         let before = tree(&cfg);
         let err = env.fails(&["policy", "import", "--force", p.to_str().unwrap()]);
+        let step = if name == "notjson.json" {
+            "parse"
+        } else {
+            "validate"
+        };
         assert!(
-            err.starts_with("Error: failed to import trust policy from"),
+            err.starts_with(&format!(
+                "Error: failed to {step} OCI trust policy configuration: "
+            )),
             "{err}"
         );
         assert_eq!(tree(&cfg), before);
@@ -268,7 +275,7 @@ fn policy_import_show_init() {
     assert_eq!(out.stdout, b"{\"version\":\"1.0\"}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.starts_with("Error: existing OCI trust policy configuration is invalid"),
+        stderr.starts_with("Error: Existing OCI trust policy configuration is invalid"),
         "{stderr}"
     );
     assert!(stderr.contains("notation policy import"), "{stderr}");

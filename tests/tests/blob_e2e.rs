@@ -494,7 +494,13 @@ fn policy_import_selection_and_levels() {
     let bytes = serde_json::to_vec_pretty(&policy).unwrap();
     cli.write("policy.json", &bytes);
     let (out, _) = cli.ok(&["blob", "policy", "import", "policy.json"]);
-    assert_eq!(out, "Successfully imported blob trust policy file.\n");
+    assert_eq!(
+        out,
+        format!(
+            "Successfully imported blob trust policy configuration to {}.\n",
+            cli.config().join("trustpolicy.blob.json").display()
+        )
+    );
     assert_eq!(
         std::fs::read(cli.config().join("trustpolicy.blob.json")).unwrap(),
         bytes,
@@ -618,7 +624,7 @@ fn policy_import_selection_and_levels() {
     assert_eq!(out.stdout, broken);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.starts_with("Error: existing blob trust policy configuration is invalid"),
+        err.starts_with("Error: Existing blob trust policy configuration is invalid"),
         "{err}"
     );
     assert!(err.contains("notation blob policy import"), "{err}");

@@ -232,7 +232,7 @@ fn seed_walkthrough_against_a_real_registry() {
     assert_eq!(
         out,
         format!(
-            "Successfully imported OCI trust policy configuration to {}\n",
+            "Successfully imported OCI trust policy configuration to {}.\n",
             cli.config().join("trustpolicy.oci.json").display()
         )
     );

@@ -45,7 +45,7 @@ pub fn run(ctx: &Context, args: PolicyInitArgs, out: &mut dyn Write) -> Result<(
     if !super::may_overwrite(ctx, args.force)? {
         return Ok(());
     }
-    super::write_policy(ctx, &bytes)?;
+    super::write_policy(ctx, &bytes, out)?;
     writeln!(
         out,
         "Successfully initialized OCI trust policy file to {}",
