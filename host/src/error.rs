@@ -231,9 +231,21 @@ pub enum CliError {
         /// The configured value.
         value: String,
     },
-    /// `login` got no password.
-    #[error("missing credentials: notation login needs a password (or identity token); give --username with --password or --password-stdin, set NOTATION_USERNAME and NOTATION_PASSWORD, or run it in a terminal to be prompted")]
-    MissingLoginCredentials,
+    /// `login` got no password (or, without a username, no token).
+    #[error("{what} required: notation login needs a password (or identity token); give --username with --password or --password-stdin, set NOTATION_USERNAME and NOTATION_PASSWORD, or answer the prompts")]
+    MissingLoginCredentials {
+        /// `password`, or `token` when no username was given.
+        what: &'static str,
+    },
+    /// The registry refused the credentials given to `login`, or could not
+    /// be reached (upstream's words first).
+    #[error("failed to log in to {server}: {}{source}", if matches!(**source, RegistryError::Unauthorized { .. }) { "unauthorized: " } else { "" })]
+    LoginFailed {
+        /// The registry.
+        server: String,
+        /// Why.
+        source: Box<RegistryError>,
+    },
     /// A `blob` command failed.
     #[error(transparent)]
     Blob(#[from] notation_host::blob::BlobError),

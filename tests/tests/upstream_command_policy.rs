@@ -117,7 +117,12 @@ fn import_successfully() {
 
 #[test]
 fn import_successfully_by_force() {
-    Host::new(&[]).exec(&["policy", "import", s(&trust_policy(TRUST_POLICY)), "--force"]);
+    Host::new(&[]).exec(&[
+        "policy",
+        "import",
+        s(&trust_policy(TRUST_POLICY)),
+        "--force",
+    ]);
 }
 
 #[test]
@@ -182,7 +187,8 @@ fn import_cancelled_with_n() {
     let host = with_policy();
     let p = trust_policy("skip_trustpolicy.json");
     host.exec_input(&["policy", "import", s(&p)], "N\n");
-    host.exec(&["policy", "show"]).content(&content(TRUST_POLICY));
+    host.exec(&["policy", "show"])
+        .content(&content(TRUST_POLICY));
 }
 
 #[test]
@@ -191,7 +197,8 @@ fn import_cancelled_by_default() {
     let host = with_policy();
     let p = trust_policy("skip_trustpolicy.json");
     host.exec(&["policy", "import", s(&p)]);
-    host.exec(&["policy", "show"]).content(&content(TRUST_POLICY));
+    host.exec(&["policy", "show"])
+        .content(&content(TRUST_POLICY));
 }
 
 #[test]
@@ -231,12 +238,17 @@ fn import_warns_when_failed_to_delete_old_trust_policy() {
     let fake = host.notation_dir().join(TRUST_POLICY);
     fs::create_dir_all(&fake).unwrap();
     fs::write(fake.join("placeholder"), b"fake").unwrap();
-    host.exec(&["policy", "import", s(&trust_policy(TRUST_POLICY)), "--force"])
-        .key_words(&["Successfully imported OCI trust policy configuration to"])
-        .err_key_words(&[
-            "Warning: existing OCI trust policy configuration will be overwritten",
-            "Warning: failed to clean old trust policy configuration",
-        ]);
+    host.exec(&[
+        "policy",
+        "import",
+        s(&trust_policy(TRUST_POLICY)),
+        "--force",
+    ])
+    .key_words(&["Successfully imported OCI trust policy configuration to"])
+    .err_key_words(&[
+        "Warning: existing OCI trust policy configuration will be overwritten",
+        "Warning: failed to clean old trust policy configuration",
+    ]);
 }
 
 // ---- from the suite's previous revision --------------------------------------

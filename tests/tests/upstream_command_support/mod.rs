@@ -77,6 +77,7 @@ pub enum Opt {
 /// working directory for the commands.
 pub struct Host {
     dir: tempfile::TempDir,
+    path_prefix: std::cell::RefCell<Vec<PathBuf>>,
 }
 
 /// The output of one run.
@@ -127,6 +128,7 @@ impl Host {
     pub fn new(opts: &[Opt]) -> Host {
         let host = Host {
             dir: tempfile::tempdir().expect("temp dir"),
+            path_prefix: std::cell::RefCell::new(Vec::new()),
         };
         std::fs::create_dir_all(host.notation_dir()).expect("notation dir");
         std::fs::create_dir_all(host.work_dir()).expect("work dir");
@@ -202,17 +204,27 @@ impl Host {
         self.user_dir().join("notation")
     }
 
+    /// Puts `dir` first in the commands' `PATH` (credential helpers).
+    pub fn prepend_path(&self, dir: PathBuf) {
+        self.path_prefix.borrow_mut().push(dir);
+    }
+
     /// Where commands run.
     pub fn work_dir(&self) -> PathBuf {
         self.dir.path().join("work")
     }
 
     fn run(&self, args: &[&str], input: Option<&str>) -> (Option<i32>, Run) {
+        let mut path: Vec<PathBuf> = self.path_prefix.borrow().clone();
+        if let Some(p) = std::env::var_os("PATH") {
+            path.extend(std::env::split_paths(&p));
+        }
         let mut cmd = Command::new(notation_bin());
         cmd.args(args)
             .current_dir(self.work_dir())
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", std::env::join_paths(path).expect("PATH"))
+            .env("DOCKER_CONFIG", self.dir.path().join("docker"))
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.user_dir())
             .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
