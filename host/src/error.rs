@@ -60,7 +60,7 @@ pub enum CliError {
     #[error("--scope is required with --oci-layout: it names the trust policy scope to verify the layout against, for example --scope local/hello-world")]
     MissingScope,
     /// A `{key}={value}` flag value without `=` or with an empty key.
-    #[error("invalid value {value:?} for --{flag}: expected {{key}}={{value}}, for example --{flag} buildId=123")]
+    #[error("could not parse flag {flag}: key-value pair requires \"=\" as separator: {value:?} is not {{key}}={{value}}, for example --{flag} buildId=123")]
     KeyValueSyntax {
         /// The flag.
         flag: &'static str,
@@ -80,6 +80,26 @@ pub enum CliError {
     InvalidDuration {
         /// The value given.
         value: String,
+    },
+    /// A signature file name ending in `.sig` without a format part
+    /// (upstream's words first).
+    #[error("invalid signature filename {name}. A valid signature file name must contain signature format and .sig file extension, for example blob.jws.sig or blob.cose.sig")]
+    InvalidSignatureFileName {
+        /// The file name.
+        name: String,
+    },
+    /// A signature file name `NAME.FORMAT.sig` with a format other than
+    /// `jws` or `cose` (upstream's words first).
+    #[error("signature format {format:?} not supported: a signature file is named {{blob}}.jws.sig or {{blob}}.cose.sig")]
+    UnsupportedSignatureFileFormat {
+        /// The format part of the name.
+        format: String,
+    },
+    /// `--timestamp-url ""` or `--timestamp-root-cert ""` (upstream's words).
+    #[error("timestamping: {what} cannot be empty")]
+    EmptyTimestampFlag {
+        /// `tsa url` or `tsa root certificate path`.
+        what: &'static str,
     },
     /// A file could not be read or written.
     #[error("cannot access {}: {source}", path.display())]
@@ -163,14 +183,6 @@ pub enum CliError {
         /// Why.
         source: PolicyError,
     },
-    /// The blob trust policy file in effect is invalid (upstream's words).
-    #[error("Existing blob trust policy configuration is invalid, you may update or create a new one via `notation blob policy import <path-to-policy.json>`: {}: {source}", path.display())]
-    InvalidExistingBlobPolicy {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: notation_host::trustpolicy::blob::BlobPolicyError,
-    },
     /// `policy show` / `blob policy show` without a policy file.
     #[error("failed to show {kind} trust policy as the trust policy file does not exist.\nYou can import one using `{import}`")]
     PolicyShowMissing {
@@ -180,9 +192,10 @@ pub enum CliError {
         import: &'static str,
     },
     /// `policy show` / `blob policy show` could not read the policy file.
-    #[error("failed to show {kind} trust policy: {reason}")]
+    #[error("failed to show {kind}trust policy: {reason}")]
     PolicyShowRead {
-        /// `OCI` or `blob`.
+        /// `OCI ` for `policy show`; empty for `blob policy show`, whose
+        /// upstream message names no kind.
         kind: &'static str,
         /// Why, I/O causes worded as Go words them.
         reason: String,
@@ -246,8 +259,8 @@ pub enum CliError {
         /// Why.
         source: Box<RegistryError>,
     },
-    /// A `blob` command failed.
-    #[error(transparent)]
+    /// A `blob` command failed (see [`blob_message`] for upstream's words).
+    #[error("{}", blob_message(.0))]
     Blob(#[from] notation_host::blob::BlobError),
     /// The blob trust policy is invalid or names no usable statement.
     #[error(transparent)]
@@ -300,6 +313,25 @@ impl std::fmt::Display for ImportStep {
 pub fn policy_read_reason(e: &PolicyError) -> String {
     match e {
         PolicyError::Read { path, source } => {
+            format!("open {}: {}", path.display(), go_io_reason(source))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A blob error, led by upstream's words where upstream has some:
+/// `failed to read signature file`, `failed to parse signature`, and for
+/// the blob, Go's `open PATH: REASON`.
+pub fn blob_message(e: &notation_host::blob::BlobError) -> String {
+    use notation_host::blob::BlobError;
+    match e {
+        BlobError::ReadSignature { path, source } => format!(
+            "failed to read signature file {}: {}",
+            path.display(),
+            go_io_reason(source)
+        ),
+        BlobError::InvalidSignature { .. } => format!("failed to parse signature: {e}"),
+        BlobError::ReadBlob { path, source } => {
             format!("open {}: {}", path.display(), go_io_reason(source))
         }
         other => other.to_string(),

@@ -83,7 +83,10 @@ fn boolean_flags_accept_values() {
         "-v=true",
     ] {
         let err = env.fails(&["sign", "-k", "nokey", flag, DIGEST_REF]);
-        assert!(err.contains("signing key nokey not found"), "{flag}: {err}");
+        assert!(
+            err.contains("signing key not found: \"nokey\""),
+            "{flag}: {err}"
+        );
         assert!(!err.contains("Usage:"), "{flag}: {err}");
     }
     // Short flags alone and with a value; the plugin is simply not there.

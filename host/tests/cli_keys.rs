@@ -312,7 +312,7 @@ fn plugin_keys_add_update_delete() {
         .contains("notation key list"));
     assert!(env
         .fails_with_error(&["key", "delete", "one", "nope"])
-        .contains("signing key nope not found"));
+        .contains("signing key not found: \"nope\""));
     assert_eq!(snapshot(&env.config()), before);
     // missing --plugin is a usage error (exit 1, as upstream)
     assert_eq!(

@@ -337,7 +337,7 @@ fn configuration_errors_are_reported_before_any_network_access() {
     assert!(err.contains("no default signing key"), "{err}");
     assert!(err.contains("notation key update --default"), "{err}");
     let err = env.fails(&["sign", "--key", "nope", target]);
-    assert!(err.contains("signing key nope not found"), "{err}");
+    assert!(err.contains("signing key not found: \"nope\""), "{err}");
 
     let err = env.fails(&["verify", target]);
     assert!(err.contains("no trust policy found"), "{err}");

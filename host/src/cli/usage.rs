@@ -272,9 +272,14 @@ fn find_command<'a>(root: &'a clap::Command, path: &[String]) -> &'a clap::Comma
 }
 
 /// Upstream's message for an invalid flag value.
-fn invalid_value(arg: &clap::Arg, value: &str, clap_reason: &str) -> String {
+fn invalid_value(path: &str, arg: &clap::Arg, value: &str, clap_reason: &str) -> String {
     let long = arg.get_long().unwrap_or_default();
     match long {
+        "output" if path == "blob inspect" => format!("unrecognized output format {value}"),
+        "timestamp-url" if value.is_empty() => "timestamping: tsa url cannot be empty".to_string(),
+        "timestamp-root-cert" if value.is_empty() => {
+            "timestamping: tsa root certificate path cannot be empty".to_string()
+        }
         "type" => format!("unsupported store type: {value}"),
         "signature-format" => format!("signature format {value:?} not supported"),
         "output" => format!("invalid format type: {value:?}"),
@@ -312,7 +317,7 @@ pub fn cobra_message(root: &clap::Command, argv: &[OsString], err: &clap::Error)
         ErrorKind::InvalidValue | ErrorKind::ValueValidation
     ) {
         if let Some((arg, value)) = refused_value(cmd, err) {
-            return invalid_value(&arg, &value, &clap_text);
+            return invalid_value(&scan.path.join(" "), &arg, &value, &clap_text);
         }
     }
     let path = scan.path.join(" ");
@@ -442,6 +447,7 @@ mod tests {
             (&["notation", "verify", "--max-signatures", "x", "r"], "invalid argument \"x\" for \"--max-signatures\" flag: strconv.ParseInt: parsing \"x\": invalid syntax"),
             (&["notation", "verify", "--max-signatures", "0", "r"], "max-signatures value 0 must be a positive number"),
             (&["notation", "verify", "-o", "yaml", "r"], "invalid format type: \"yaml\""),
+            (&["notation", "blob", "inspect", "--output", "unknown", "s.jws.sig"], "unrecognized output format unknown"),
             (&["notation", "sign", "--signature-format", "xml", "r"], "signature format \"xml\" not supported"),
             (&["notation", "sign", "--force-referrers-tag=maybe", "r"], "invalid argument \"maybe\" for \"--force-referrers-tag\" flag: strconv.ParseBool: parsing \"maybe\": invalid syntax"),
             (&["notation", "login"], "no hostname specified"),

@@ -92,7 +92,7 @@ pub enum ConfigError {
     },
     /// No key with this name is in the signing key list.
     #[error(
-        "signing key {name} not found: it is not in the signing key list. \
+        "signing key not found: {name:?} is not in the signing key list. \
          Use `notation key list` to see the available keys"
     )]
     KeyNotFound {

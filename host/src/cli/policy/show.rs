@@ -16,7 +16,7 @@ pub fn run(ctx: &Context, out: &mut dyn Write) -> Result<(), CliError> {
         import: "notation policy import <path-to-policy.json>",
     })?;
     let bytes = read_capped(&path).map_err(|e| CliError::PolicyShowRead {
-        kind: "OCI",
+        kind: "OCI ",
         reason: policy_read_reason(&e),
     })?;
     out.write_all(&bytes)?;
