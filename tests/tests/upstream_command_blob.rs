@@ -845,3 +845,69 @@ fn inspect_cose_signature_and_output_as_json() {
         .exec(&["blob", "inspect", "--output", "json", s(&sig)])
         .content(COSE_JSON);
 }
+
+// ---- scenario/blob.go -------------------------------------------------------
+
+#[test]
+fn scenario_signing_and_verifying_with_policy_init_command() {
+    let host = Host::new(&[]);
+    let blob_path = host.user_dir().join("hello.txt");
+    fs::write(&blob_path, "hello, world").unwrap();
+
+    host.exec(&["cert", "generate-test", "--default", "testcert"])
+        .key_words(&[
+            "Successfully added testcert.crt to named store testcert of type ca",
+            "testcert: added to signingkeys.json",
+        ]);
+    let dir = host.user_dir();
+    host.exec(&[
+        "blob",
+        "sign",
+        "--signature-directory",
+        s(&dir),
+        s(&blob_path),
+    ])
+    .key_words(&[SIGNED]);
+    host.exec(&[
+        "blob",
+        "policy",
+        "init",
+        "--name",
+        "testpolicy",
+        "--trust-store",
+        "ca:testcert",
+        "--trusted-identity",
+        "x509.subject: CN=testcert,O=Notary,L=Seattle,ST=WA,C=US",
+    ])
+    .key_words(&["Successfully initialized blob trust policy file to"]);
+    host.exec(&["blob", "policy", "show"]).content(
+        r#"{
+  "version": "1.0",
+  "trustPolicies": [
+    {
+      "name": "testpolicy",
+      "signatureVerification": {
+        "level": "strict"
+      },
+      "trustStores": [
+        "ca:testcert"
+      ],
+      "trustedIdentities": [
+        "x509.subject: CN=testcert,O=Notary,L=Seattle,ST=WA,C=US"
+      ]
+    }
+  ]
+}"#,
+    );
+    let sig = dir.join("hello.txt.jws.sig");
+    host.exec(&[
+        "blob",
+        "verify",
+        "--signature",
+        s(&sig),
+        "--policy-name",
+        "testpolicy",
+        s(&blob_path),
+    ])
+    .key_words(&[VERIFIED]);
+}

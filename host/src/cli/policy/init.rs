@@ -37,11 +37,11 @@ pub fn run(ctx: &Context, args: PolicyInitArgs, out: &mut dyn Write) -> Result<(
         }]),
     };
     doc.validate()?;
-    let mut bytes = serde_json::to_vec_pretty(&doc).map_err(|source| CliError::Encode {
+    let bytes = serde_json::to_vec_pretty(&doc).map_err(|source| CliError::Encode {
         what: "trust policy",
         source,
     })?;
-    bytes.push(b'\n');
+    // As upstream (Go's json.MarshalIndent): no trailing newline.
     if !super::may_overwrite(ctx, args.force)? {
         return Ok(());
     }
