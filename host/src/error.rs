@@ -1,6 +1,6 @@
 //! The binary's top-level error: every module error the CLI can meet, plus the
 //! CLI's own. `main` prints it once as `Error: ...` and exits with code 1
-//! (usage errors are clap's and exit with code 2).
+//! (usage errors too: `cli::usage` words them as upstream's cobra does).
 
 use std::path::PathBuf;
 

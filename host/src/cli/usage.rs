@@ -113,6 +113,10 @@ fn positional_message(path: &str, n: usize, scan: &Scan) -> Option<String> {
         },
         "plugin uninstall" => exactly_one(format!("accepts 1 arg(s), received {n}")),
         "completion" => exactly_one("accepts 1 arg(s), received 0".to_string()),
+        // cobra.NoArgs
+        "version" => scan.first.as_ref().map(|w| {
+            format!("unknown command {w:?} for \"notation version\"")
+        }),
         _ => (n != 0).then(|| format!("accepts 0 arg(s), received {n}")),
     }
 }
@@ -127,6 +131,8 @@ struct Scan {
     off: BTreeSet<String>,
     /// Number of positional arguments.
     positionals: usize,
+    /// The first positional argument, if any.
+    first: Option<String>,
 }
 
 /// `-t, --type` or `--type`, as pflag names a flag in its messages.
@@ -153,6 +159,7 @@ fn scan(root: &clap::Command, argv: &[OsString]) -> Result<Scan, String> {
         flags: BTreeSet::new(),
         off: BTreeSet::new(),
         positionals: 0,
+        first: None,
     };
     let mut words = argv
         .iter()
@@ -180,6 +187,9 @@ fn scan(root: &clap::Command, argv: &[OsString]) -> Result<Scan, String> {
                 }
             }
             scan.positionals += 1;
+            if scan.first.is_none() {
+                scan.first = Some(word);
+            }
             continue;
         }
         if word == "--" {
@@ -454,6 +464,8 @@ mod tests {
             (&["notation", "logout", "a", "b"], "accepts 1 arg(s), received 2"),
             (&["notation", "blob", "verify", "f"], "required flag(s) \"signature\" not set"),
             (&["notation", "blob", "verify", "-s", "f.sig"], "missing path to the blob artifact"),
+            (&["notation", "version", "extra"], "unknown command \"extra\" for \"notation version\""),
+            (&["notation", "policy", "show", "extra"], "accepts 0 arg(s), received 1"),
             (&["notation", "bogus"], "unknown command \"bogus\" for \"notation\"\nRun 'notation --help' for usage."),
             (&["notation", "sign", "-d", "-v", "r"], "if any flags in the group [debug verbose] are set none of the others can be; [debug verbose] were all set"),
         ];
