@@ -44,10 +44,6 @@ pub enum CliError {
     /// "plugin installation failed" prefix, as upstream does.
     #[error("{}", install_message(.0))]
     Install(#[from] InstallError),
-    /// `plugin install` was given an unusable combination of flags and
-    /// source.
-    #[error(transparent)]
-    PluginInstallUsage(#[from] InstallUsageError),
     /// `plugin uninstall` failed.
     #[error(transparent)]
     Uninstall(#[from] UninstallError),
@@ -379,34 +375,4 @@ fn install_message(e: &InstallError) -> String {
         InstallError::NotHttps { .. } | InstallError::Download { .. } => e.to_string(),
         other => format!("plugin installation failed: {other}"),
     }
-}
-
-/// An unusable combination of `plugin install` flags and source, in
-/// upstream's words (which come from its command-line parser).
-#[derive(Debug, thiserror::Error)]
-pub enum InstallUsageError {
-    /// No source and neither `--file` nor `--url`.
-    #[error("missing plugin source location")]
-    MissingSource,
-    /// `--file` without a path.
-    #[error("missing plugin file path")]
-    MissingFilePath,
-    /// `--url` without a URL.
-    #[error("missing plugin URL")]
-    MissingUrl,
-    /// A source but neither `--file` nor `--url`.
-    #[error("at least one of the flags in the group [file url] is required")]
-    NoSourceFlag,
-    /// Both `--file` and `--url`.
-    #[error(
-        "if any flags in the group [file url] are set none of the others can be; \
-         [file url] were all set"
-    )]
-    BothSourceFlags,
-    /// `--url` without `--sha256sum`.
-    #[error(
-        "installing from URL requires non-empty SHA256 checksum of the plugin source \
-         (give it with --sha256sum)"
-    )]
-    MissingChecksum,
 }

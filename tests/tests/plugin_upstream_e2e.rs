@@ -96,14 +96,11 @@ impl Run {
         self
     }
 
-    /// Upstream's `MatchErrKeyWords`: every word is in stderr. Our CLI
-    /// capitalises the first letter of the message after `Error: `; that
-    /// letter is compared case-insensitively.
+    /// Upstream's `MatchErrKeyWords`: every word is in stderr.
     fn err_has(&self, words: &[&str]) -> &Run {
-        let folded = self.stderr_folded();
         for w in words {
             assert!(
-                self.stderr.contains(w) || folded.contains(w),
+                self.stderr.contains(w),
                 "missing {w:?} in stderr of {}",
                 self.context()
             );
@@ -111,28 +108,11 @@ impl Run {
         self
     }
 
-    /// Stderr with the first letter after each `Error: ` in lower case.
-    fn stderr_folded(&self) -> String {
-        let mut out = String::new();
-        let mut rest = self.stderr.as_str();
-        while let Some(at) = rest.find("Error: ") {
-            let (head, tail) = rest.split_at(at + "Error: ".len());
-            out.push_str(head);
-            let mut chars = tail.chars();
-            if let Some(c) = chars.next() {
-                out.extend(c.to_lowercase());
-            }
-            rest = chars.as_str();
-        }
-        out.push_str(rest);
-        out
-    }
-
-    /// Upstream's `MatchErrContent`: stderr starts with `expected` (up to
-    /// the case of the letter after `Error: `).
+    /// Upstream's `MatchErrContent`, for messages to which we append a
+    /// hint: stderr starts with `expected`.
     fn err_starts(&self, expected: &str) -> &Run {
         assert!(
-            self.stderr_folded().starts_with(expected),
+            self.stderr.starts_with(expected),
             "expected stderr to start with {expected:?}: {}",
             self.context()
         );

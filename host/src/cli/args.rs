@@ -593,12 +593,15 @@ pub enum PluginCommand {
 #[derive(Debug, Args)]
 pub struct PluginInstallArgs {
     /// install plugin from a file on file system
-    // The flag and source checks are made in `cli::plugin::install`, in
-    // upstream's order and with upstream's words.
-    #[arg(long)]
+    #[arg(
+        long,
+        conflicts_with = "url",
+        required_unless_present = "url",
+        required_if_eq("url", "false")
+    )]
     pub file: bool,
     /// install plugin from an HTTPS URL. The plugin download timeout is 10m0s
-    #[arg(long)]
+    #[arg(long, requires = "sha256sum", required_if_eq("file", "false"))]
     pub url: bool,
     /// must match SHA256 of the plugin source, required when "--url" flag is set
     #[arg(long)]
@@ -608,7 +611,7 @@ pub struct PluginInstallArgs {
     pub force: bool,
     /// the plugin file path or HTTPS URL
     #[arg(value_name = "PLUGIN_SOURCE")]
-    pub source: Option<String>,
+    pub source: String,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub logging: LoggingArgs,
@@ -886,9 +889,7 @@ mod tests {
         assert!(Cli::parse_args(&argv).is_err());
         let argv: Vec<&str> = base.iter().chain(&["--all"]).copied().collect();
         parse(&argv);
-        // `plugin install --file=false x` parses; `cli::plugin::install`
-        // refuses it (no source flag).
-        parse(&["notation", "plugin", "install", "--file=false", "x"]);
+        assert!(Cli::parse_args(["notation", "plugin", "install", "--file=false", "x"]).is_err());
         parse(&["notation", "plugin", "install", "--file=true", "x"]);
     }
 

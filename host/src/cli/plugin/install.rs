@@ -7,30 +7,11 @@ use notation_host::plugin_manager::{install_from_file_with, install_from_url, In
 
 use crate::cli::args::PluginInstallArgs;
 use crate::cli::Context;
-use crate::error::{CliError, InstallUsageError};
-
-/// Checks flags and source in upstream's order: the source argument, then
-/// the `[file url]` flag group, then the checksum a URL needs.
-fn check_usage(args: &PluginInstallArgs) -> Result<&str, InstallUsageError> {
-    let source = match args.source.as_deref() {
-        Some(s) => s,
-        None if args.file => return Err(InstallUsageError::MissingFilePath),
-        None if args.url => return Err(InstallUsageError::MissingUrl),
-        None => return Err(InstallUsageError::MissingSource),
-    };
-    match (args.file, args.url) {
-        (true, true) => Err(InstallUsageError::BothSourceFlags),
-        (false, false) => Err(InstallUsageError::NoSourceFlag),
-        (_, true) if args.sha256sum.as_deref().unwrap_or_default().is_empty() => {
-            Err(InstallUsageError::MissingChecksum)
-        }
-        _ => Ok(source),
-    }
-}
+use crate::error::CliError;
 
 /// Installs (or updates) a plugin from a file or an HTTPS URL.
 pub fn run(ctx: &Context, args: PluginInstallArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let source = check_usage(&args)?;
+    let source = args.source.as_str();
     let dir = ctx.config.plugins_dir();
     let outcome = if args.url {
         let sum = args.sha256sum.as_deref().unwrap_or_default();
