@@ -639,9 +639,8 @@ impl ExternalPlugin {
         Ok(answer)
     }
 
-    /// Runs `get-plugin-metadata` with `plugin_config`, bypassing nothing:
-    /// the same as [`ExternalPlugin::metadata`], kept for callers that own
-    /// the configuration.
+    /// [`ExternalPlugin::metadata`] with the configuration taken by value
+    /// (same cache, same validation).
     pub fn get_metadata(
         &self,
         plugin_config: Option<PluginConfig>,
