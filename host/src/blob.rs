@@ -182,7 +182,7 @@ pub fn load_key(
                 let (key_id, plugin_config) =
                     plugin_key_ref(config, selection, extra_plugin_config)?;
                 let external =
-                    ExternalPlugin::open(&config.plugins_dir(), &plugin).map_err(|source| {
+                    ExternalPlugin::find(&config.plugins_dir(), &plugin).map_err(|source| {
                         SigningError::Plugin {
                             plugin: plugin.clone(),
                             source,
@@ -239,10 +239,7 @@ fn envelope_for_blob_key(
         source,
     };
     let config_opt = (!plugin_config.is_empty()).then(|| plugin_config.clone());
-    let metadata = match &config_opt {
-        None => plugin.metadata().clone(),
-        Some(c) => plugin.get_metadata(Some(c.clone())).map_err(plugin_err)?,
-    };
+    let metadata = plugin.metadata(config_opt.as_ref()).map_err(plugin_err)?;
     if !metadata
         .capabilities
         .contains(&Capability::SignatureGeneratorEnvelopeForBlob)

@@ -40,8 +40,9 @@ pub enum CliError {
     /// Verification could not start or found nothing to verify.
     #[error(transparent)]
     Verification(#[from] ArtifactFailure),
-    /// `plugin install` failed.
-    #[error("plugin installation failed: {0}")]
+    /// `plugin install` failed. Download problems are reported without the
+    /// "plugin installation failed" prefix, as upstream does.
+    #[error("{}", install_message(.0))]
     Install(#[from] InstallError),
     /// `plugin uninstall` failed.
     #[error(transparent)]
@@ -231,7 +232,7 @@ pub enum CliError {
     #[error("cannot list plugins: {0}")]
     PluginList(#[source] notation_plugin_sdk::client::ClientError),
     /// A plugin named by the user is not installed or not usable.
-    #[error("plugin {name:?} is not installed or not usable: {source}. To view a list of installed plugins, use `notation plugin list`")]
+    #[error("{source} (plugin {name:?} is not installed or not usable. To view a list of installed plugins, use `notation plugin list`)")]
     PluginNotInstalled {
         /// The plugin name.
         name: String,
@@ -365,5 +366,13 @@ pub fn go_io_reason(e: &std::io::Error) -> String {
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
         CliError::Terminal(e)
+    }
+}
+
+/// Upstream's wording for `plugin install` failures.
+fn install_message(e: &InstallError) -> String {
+    match e {
+        InstallError::NotHttps { .. } | InstallError::Download { .. } => e.to_string(),
+        other => format!("plugin installation failed: {other}"),
     }
 }

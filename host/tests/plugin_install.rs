@@ -568,8 +568,10 @@ fn checksum_is_verified_before_anything_is_written() {
     assert_eq!(out.name, "foo");
 }
 
+/// Upstream's order: the scheme, then the download, then the checksum (a
+/// malformed checksum against an unreachable server is a download error).
 #[test]
-fn url_must_be_https_and_checksum_well_formed() {
+fn url_must_be_https_then_downloaded_then_checksummed() {
     let env = env();
     let sum = "0".repeat(64);
     let err =
@@ -578,7 +580,18 @@ fn url_must_be_https_and_checksum_well_formed() {
     let err = install_from_url(&env.plugins, "file:///etc/passwd", &sum, false).unwrap_err();
     assert!(matches!(err, InstallError::NotHttps { .. }), "{err}");
     let err = install_from_url(&env.plugins, "https://127.0.0.1:9/p", "nothex", false).unwrap_err();
-    assert!(matches!(err, InstallError::InvalidChecksum { .. }), "{err}");
+    assert!(matches!(err, InstallError::Download { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("failed to download plugin from URL https://127.0.0.1:9/p with error: "),
+        "{err}"
+    );
+    let err = install_from_url(&env.plugins, "http://127.0.0.1:9/p", "nothex", false).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "failed to download plugin from URL: only the HTTPS scheme is supported, but got http \
+         (`http://127.0.0.1:9/p` is not an HTTPS URL; plugins can only be downloaded over HTTPS)"
+    );
 }
 
 #[test]

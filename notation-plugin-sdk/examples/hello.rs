@@ -29,16 +29,18 @@ impl notation_plugin_sdk::Plugin for Hello {
         let path = required_config(&req.plugin_config, "pem")?;
         let pem = std::fs::read(path)
             .map_err(|e| PluginError::general(format!("cannot read {path}: {e}")))?;
-        let (key, cert) = (EcKey::private_key_from_pem(&pem)?, X509::from_pem(&pem)?);
-        let sig = EcdsaSig::sign(&sha256(&req.payload), &key)?;
+        let ssl = |e: openssl::error::ErrorStack| PluginError::general(e.to_string());
+        let key = EcKey::private_key_from_pem(&pem).map_err(ssl)?;
+        let cert = X509::from_pem(&pem).map_err(ssl)?;
+        let sig = EcdsaSig::sign(&sha256(&req.payload), &key).map_err(ssl)?;
         // Notary signatures carry ECDSA as r || s, each 32 bytes for P-256.
-        let mut signature = sig.r().to_vec_padded(32)?;
-        signature.extend(sig.s().to_vec_padded(32)?);
+        let mut signature = sig.r().to_vec_padded(32).map_err(ssl)?;
+        signature.extend(sig.s().to_vec_padded(32).map_err(ssl)?);
         Ok(GenerateSignatureResponse {
             key_id: req.key_id,
             signature,
             signing_algorithm: SigningAlgorithm::EcdsaSha256,
-            certificate_chain: vec![cert.to_der()?],
+            certificate_chain: vec![cert.to_der().map_err(ssl)?],
         })
     }
 }

@@ -26,7 +26,7 @@ use crate::protocol::{
 /// capabilities do not allow, so a method is only called when it should be.
 ///
 /// The host side implements this trait too
-/// ([`crate::client::ExternalPlugin`]), so code that signs or verifies
+/// (`client::ExternalPlugin`, with the `client` feature), so code that signs or verifies
 /// does not care whether the key is built in or behind an external plugin.
 pub trait Plugin {
     /// `get-plugin-metadata`: static facts about the plugin. Should not

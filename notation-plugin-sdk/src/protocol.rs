@@ -212,6 +212,7 @@ impl PluginError {
     }
 }
 
+#[cfg(feature = "envelope")]
 impl From<openssl::error::ErrorStack> for PluginError {
     /// An OpenSSL failure is a general `ERROR`.
     fn from(e: openssl::error::ErrorStack) -> Self {

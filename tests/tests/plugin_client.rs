@@ -144,9 +144,9 @@ fn example_plugin_signs_over_a_real_process() {
     std::fs::write(&pem_path, pem).unwrap();
 
     let plugin = open(dir.path(), "com.example.hello").unwrap();
-    assert_eq!(plugin.metadata().name, "com.example.hello");
+    assert_eq!(plugin.metadata(None).unwrap().name, "com.example.hello");
     assert_eq!(
-        plugin.metadata().capabilities,
+        plugin.metadata(None).unwrap().capabilities,
         [Capability::SignatureGeneratorRaw]
     );
 
@@ -273,10 +273,13 @@ fn good_plugin_serves_every_command() {
     let dir = tempfile::tempdir().unwrap();
     install(dir.path(), "fault-good", FAULT);
     let plugin = open(dir.path(), "fault-good").unwrap();
-    assert_eq!(plugin.metadata().supported_contract_versions, ["1.0"]);
+    assert_eq!(
+        plugin.metadata(None).unwrap().supported_contract_versions,
+        ["1.0"]
+    );
 
     let again = plugin.get_metadata(config(&[("a", "b")])).unwrap();
-    assert_eq!(&again, plugin.metadata());
+    assert_eq!(again, plugin.metadata(None).unwrap());
 
     assert_eq!(
         plugin.describe_key(describe(None)).unwrap().key_spec,
@@ -364,7 +367,7 @@ fn debug_output_does_not_corrupt_the_response() {
     let dir = tempfile::tempdir().unwrap();
     install(dir.path(), "fault-chatty", FAULT);
     let plugin = open(dir.path(), "fault-chatty").unwrap();
-    assert_eq!(plugin.metadata().name, "fault-chatty");
+    assert_eq!(plugin.metadata(None).unwrap().name, "fault-chatty");
     let described = plugin.describe_key(describe(None)).unwrap();
     assert_eq!(described.key_spec, KeySpec::Ec384);
 }
@@ -591,4 +594,40 @@ fn registry_credentials_are_not_passed_to_plugins() {
     ] {
         assert!(!seen.contains_key(secret), "{secret} leaked: {seen:?}");
     }
+}
+
+const E2E: &str = env!("CARGO_BIN_EXE_notation-e2e-plugin");
+
+/// Capabilities that depend on `pluginConfig` (the e2e plugin declares
+/// `SIGNATURE_GENERATOR.RAW` only with `SIGNATURE_GENERATOR.RAW=true`):
+/// each command is checked against the metadata for the config it carries.
+#[test]
+fn commands_are_checked_against_the_metadata_for_their_own_config() {
+    let dir = tempfile::tempdir().unwrap();
+    install(dir.path(), "e2e-plugin", E2E);
+    let plugin = open(dir.path(), "e2e-plugin").unwrap();
+    let raw = config(&[("SIGNATURE_GENERATOR.RAW", "true")]);
+
+    let bare = plugin.metadata(None).unwrap();
+    assert!(!bare
+        .capabilities
+        .contains(&Capability::SignatureGeneratorRaw));
+    let with = plugin.metadata(raw.as_ref()).unwrap();
+    assert!(with
+        .capabilities
+        .contains(&Capability::SignatureGeneratorRaw));
+    // An empty config is no config.
+    assert_eq!(plugin.metadata(Some(&BTreeMap::new())).unwrap(), bare);
+
+    // Without the config the host refuses before running the plugin...
+    let err = plugin.describe_key(describe(None)).unwrap_err();
+    assert!(
+        matches!(err, ClientError::MissingCapability { .. }),
+        "{err}"
+    );
+    // ...with it, the request reaches the plugin, which answers with its own
+    // error (it has no key store here).
+    let err = plugin.describe_key(describe(raw)).unwrap_err();
+    let returned = err.plugin_error().expect("the plugin's own error");
+    assert_eq!(returned.code.as_str(), "INVALID_CERTIFICATE", "{err}");
 }

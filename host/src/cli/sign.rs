@@ -14,6 +14,7 @@ use crate::error::CliError;
 
 /// Signs the artifact and prints `Successfully signed REF@DIGEST`.
 pub fn run(ctx: &Context, args: SignArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    notation_plugin_sdk::client::set_debug_log(args.logging.debug);
     // Load the key and the TSA root before touching the registry: bad
     // input fails fast.
     let flags = resolve_flags(ctx, &args.signing)?;

@@ -227,9 +227,14 @@ impl ConfigDir {
         .find(|p| p.is_file())
     }
 
-    /// `plugins/`.
+    /// The plugin directory: `$NOTATION_LIBEXEC/plugins` when
+    /// `NOTATION_LIBEXEC` is set and not empty (as upstream), else
+    /// `plugins/` in this directory.
     pub fn plugins_dir(&self) -> PathBuf {
-        self.root.join(PLUGINS_DIR)
+        match std::env::var_os("NOTATION_LIBEXEC").filter(|v| !v.is_empty()) {
+            Some(libexec) => PathBuf::from(libexec).join(PLUGINS_DIR),
+            None => self.root.join(PLUGINS_DIR),
+        }
     }
 
     /// Loads `config.json` (defaults when absent).

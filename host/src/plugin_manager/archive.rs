@@ -79,7 +79,7 @@ pub fn safe_relative_path(raw: &str) -> Result<PathBuf, InstallError> {
         match comp {
             Component::Normal(c) => out.push(c),
             Component::CurDir => {}
-            Component::ParentDir => return Err(refuse("`..` component")),
+            Component::ParentDir => return Err(refuse(super::PARENT_DIR_REASON)),
             Component::RootDir | Component::Prefix(_) => return Err(refuse("absolute path")),
         }
     }
@@ -115,16 +115,18 @@ fn write_counted(
         }
         written += n as u64;
         *total += n as u64;
-        if written > limits.per_file {
-            return Err(InstallError::TooLarge {
-                what: format!("archive entry `{entry}`"),
-                limit: limits.per_file,
-            });
-        }
+        // The total first: upstream reports the total even when a single
+        // file is what overflows it.
         if *total > limits.total {
             return Err(InstallError::TooLarge {
                 what: "archive content (uncompressed total)".to_owned(),
                 limit: limits.total,
+            });
+        }
+        if written > limits.per_file {
+            return Err(InstallError::TooLarge {
+                what: format!("archive entry `{entry}`"),
+                limit: limits.per_file,
             });
         }
         file.write_all(&buf[..n])

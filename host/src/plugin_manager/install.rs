@@ -129,8 +129,8 @@ pub fn install_from_url(
     sha256_hex: &str,
     force: bool,
 ) -> Result<InstallOutcome, InstallError> {
-    // Validate inputs before any network traffic.
-    parse_sha256(sha256_hex)?;
+    // Upstream's order of checks: the scheme, then the download, then the
+    // checksum (whose format is checked with the digest).
     if !url
         .get(..8)
         .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
@@ -262,7 +262,12 @@ fn install_source<R: Read + Seek>(
             source,
         }
     })?;
-    let metadata = new_plugin.metadata();
+    let metadata = new_plugin
+        .metadata(None)
+        .map_err(|source| InstallError::NewPluginBroken {
+            name: name.clone(),
+            source,
+        })?;
     if metadata.name != name {
         return Err(InstallError::NameMismatch {
             file_name: name,
@@ -317,7 +322,7 @@ fn install_source<R: Read + Seek>(
 
 fn installed_version(plugin_dir: &Path, name: &str) -> Result<String, ClientError> {
     let plugin = ExternalPlugin::open(plugin_dir, name)?;
-    Ok(plugin.metadata().version.clone())
+    Ok(plugin.metadata(None)?.version)
 }
 
 /// Upstream compares versions as semantic versions (a leading `v` allowed).

@@ -41,7 +41,7 @@ pub const DOWNLOAD_TIMEOUT_SECS: u64 = 600;
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
     /// An archive entry would escape the target directory or is not a plain file.
-    #[error("plugin archive entry `{entry}` refused: {reason}. Only relative paths to regular files and directories are allowed; ask the plugin publisher for a fixed archive")]
+    #[error("{}", unsafe_entry_message(entry, reason))]
     UnsafeEntry {
         /// Entry name as stored in the archive.
         entry: String,
@@ -55,7 +55,7 @@ pub enum InstallError {
         path: PathBuf,
     },
     /// A size limit was exceeded.
-    #[error("{what} is larger than the limit of {limit} bytes; plugins this large cannot be installed with `plugin install`")]
+    #[error("total file size reached the {} size limit ({what} is larger than {limit} bytes; plugins this large cannot be installed with `plugin install`)", size_text(*limit))]
     TooLarge {
         /// What was too large.
         what: String,
@@ -108,13 +108,13 @@ pub enum InstallError {
         name: String,
     },
     /// The checksum given by the user is not 64 hex digits.
-    #[error("`{value}` is not a SHA-256 checksum (64 hexadecimal digits)")]
+    #[error("plugin SHA-256 checksum does not match user input. Expecting {value} (`{value}` is not a SHA-256 checksum: 64 hexadecimal digits are expected; nothing was installed)")]
     InvalidChecksum {
         /// The value given.
         value: String,
     },
     /// The source does not match the expected checksum.
-    #[error("plugin sha256sum does not match user input: expected {expected}, got {actual}. Check the checksum published with the plugin; nothing was installed")]
+    #[error("plugin SHA-256 checksum does not match user input. Expecting {expected} (the plugin source's SHA-256 is {actual}; check the checksum published with the plugin; nothing was installed)")]
     ChecksumMismatch {
         /// Expected digest (lowercase hex).
         expected: String,
@@ -122,13 +122,13 @@ pub enum InstallError {
         actual: String,
     },
     /// The URL is not `https://`.
-    #[error("`{url}` is not an HTTPS URL; plugins can only be downloaded over HTTPS")]
+    #[error("failed to download plugin from URL: only the HTTPS scheme is supported, but got {} (`{url}` is not an HTTPS URL; plugins can only be downloaded over HTTPS)", url.split_once("://").map_or("", |(scheme, _)| scheme))]
     NotHttps {
         /// The URL given.
         url: String,
     },
     /// The download failed.
-    #[error("cannot download the plugin from `{url}`: {source}")]
+    #[error("failed to download plugin from URL {url} with error: {source}")]
     Download {
         /// The URL.
         url: String,
@@ -187,6 +187,32 @@ pub enum InstallError {
         /// What went wrong.
         source: notation_plugin_sdk::client::ClientError,
     },
+}
+
+/// Upstream's words for a refused archive entry, then ours.
+fn unsafe_entry_message(entry: &str, reason: &str) -> String {
+    let ours = format!(
+        "plugin archive entry `{entry}` refused: {reason}. Only relative paths to regular \
+         files and directories are allowed; ask the plugin publisher for a fixed archive"
+    );
+    if reason == PARENT_DIR_REASON {
+        format!("file name in zip cannot contain '..', but found {entry:?} ({ours})")
+    } else {
+        ours
+    }
+}
+
+/// The reason given for an entry with a `..` component.
+pub(crate) const PARENT_DIR_REASON: &str = "`..` component";
+
+/// A size limit as upstream writes it (`256 MiB`).
+fn size_text(limit: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if limit >= MIB && limit % MIB == 0 {
+        format!("{} MiB", limit / MIB)
+    } else {
+        format!("{limit} bytes")
+    }
 }
 
 /// Checks that a plugin name is usable as one directory name.

@@ -15,7 +15,7 @@ pub enum UninstallError {
         name: String,
     },
     /// No plugin of that name is installed.
-    #[error("unable to find plugin {name} in `{}`. To view a list of installed plugins, use `notation plugin list`", plugin_dir.display())]
+    #[error("unable to find plugin {name}.\nTo view a list of installed plugins, use `notation plugin list` (plugin directory: {})", plugin_dir.display())]
     NotFound {
         /// The name given.
         name: String,

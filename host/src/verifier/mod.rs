@@ -369,7 +369,7 @@ impl Verifier {
         // 2. Plugin prerequisites.
         let mut plan = None;
         if let Some(name) = &plugin_name {
-            match self.plan_plugin(name, &env) {
+            match self.plan_plugin(name, &env, &input.plugin_config) {
                 Ok(p) => plan = Some(p),
                 Err(f) => {
                     step!(rec.record(Check::ExtendedValidation, always, Err(f)));
@@ -479,7 +479,12 @@ impl Verifier {
         step!(rec.record(Check::UserMetadata, always, user_metadata(input, &payload)));
     }
 
-    fn plan_plugin(&self, name: &str, env: &SignatureEnvelope) -> Result<PluginPlan, Failure> {
+    fn plan_plugin(
+        &self,
+        name: &str,
+        env: &SignatureEnvelope,
+        plugin_config: &BTreeMap<String, String>,
+    ) -> Result<PluginPlan, Failure> {
         let loader = self
             .plugins
             .as_ref()
@@ -492,12 +497,13 @@ impl Verifier {
                 plugin: name.to_string(),
                 source,
             })?;
-        let meta = plugin
-            .metadata()
-            .map_err(|source| Failure::PluginUnavailable {
-                plugin: name.to_string(),
-                source,
-            })?;
+        let meta =
+            plugin
+                .metadata_for(plugin_config)
+                .map_err(|source| Failure::PluginUnavailable {
+                    plugin: name.to_string(),
+                    source,
+                })?;
         if let Some(min) = env.signed_attributes.verification_plugin_min_version() {
             let bad = |v: &str| Failure::PluginVersionInvalid {
                 plugin: name.to_string(),

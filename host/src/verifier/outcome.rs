@@ -260,7 +260,7 @@ pub enum Failure {
         problems: RevocationProblems,
     },
     /// The named verification plugin could not be used.
-    #[error("verification plugin {plugin:?} is required by the signature but could not be used: {source}")]
+    #[error("error while locating the verification plugin {plugin:?}, make sure the plugin is installed successfully before verifying the signature. error: {source}")]
     PluginUnavailable {
         /// The plugin name.
         plugin: String,
@@ -275,7 +275,7 @@ pub enum Failure {
         plugin: String,
     },
     /// A version (plugin's or minimum) is not SemVer.
-    #[error("verification plugin {plugin:?}: version {version:?} is not a valid semantic version")]
+    #[error("plugin {plugin} has pluginVersion {version} which is not in valid semver format (the plugin's version or the signature's minimum plugin version)")]
     PluginVersionInvalid {
         /// The plugin.
         plugin: String,
@@ -283,7 +283,7 @@ pub enum Failure {
         version: String,
     },
     /// The plugin is older than the signature requires.
-    #[error("verification plugin {plugin:?} is version {found}, but the signature requires at least {required}; upgrade the plugin")]
+    #[error("found plugin {plugin} with version {found} but signature verification needs plugin version greater than or equal to {required}; upgrade the plugin")]
     PluginVersionTooLow {
         /// The plugin.
         plugin: String,
@@ -294,7 +294,7 @@ pub enum Failure {
     },
     /// The plugin has no `SIGNATURE_VERIFIER.*` capability.
     #[error(
-        "plugin {plugin:?} has no SIGNATURE_VERIFIER capability and cannot verify this signature"
+        "digital signature requires plugin {plugin:?} with signature verification capabilities (\"SIGNATURE_VERIFIER.TRUSTED_IDENTITY\" and/or \"SIGNATURE_VERIFIER.REVOCATION_CHECK\") installed"
     )]
     PluginNotVerifier {
         /// The plugin.
@@ -319,7 +319,7 @@ pub enum Failure {
         unprocessed: Vec<String>,
     },
     /// A plugin-performed check failed.
-    #[error("verification plugin {plugin:?} reports {capability} failed: {reason}")]
+    #[error("{}", plugin_check_failed(plugin, capability, reason))]
     PluginCheckFailed {
         /// The plugin.
         plugin: String,
@@ -515,6 +515,23 @@ impl ArtifactOutcome {
 fn rfc3339(t: &OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.to_string())
+}
+
+/// Upstream's words for a check a verification plugin failed (the
+/// misspelt "identify" included).
+fn plugin_check_failed(plugin: &str, capability: &Capability, reason: &str) -> String {
+    match capability {
+        Capability::SignatureVerifierTrustedIdentity => format!(
+            "trusted identify verification by plugin {plugin:?} failed with reason {reason:?}"
+        ),
+        Capability::SignatureVerifierRevocationCheck => format!(
+            "revocation check by verification plugin {plugin:?} failed with reason {reason:?}"
+        ),
+        other => format!(
+            "verification plugin {plugin:?} failed {} with reason {reason:?}",
+            other.as_str()
+        ),
+    }
 }
 
 #[cfg(test)]

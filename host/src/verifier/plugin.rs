@@ -2,6 +2,7 @@
 //! workflow does not depend on how plugins run. [`ExternalPluginLoader`]
 //! implements it over the SDK's subprocess client.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use notation_plugin_sdk::protocol::{
@@ -16,8 +17,20 @@ pub struct PluginCallError(pub Box<dyn std::error::Error + Send + Sync>);
 
 /// A loaded verification plugin.
 pub trait VerificationPlugin {
-    /// The plugin's `get-plugin-metadata` response.
+    /// The plugin's `get-plugin-metadata` response without a plugin
+    /// configuration.
     fn metadata(&self) -> Result<GetMetadataResponse, PluginCallError>;
+    /// The plugin's `get-plugin-metadata` response for `plugin_config`, the
+    /// configuration the following `verify-signature` will carry: the
+    /// answer that decides the verification capabilities and the minimum
+    /// version check. The default ignores the configuration.
+    fn metadata_for(
+        &self,
+        plugin_config: &BTreeMap<String, String>,
+    ) -> Result<GetMetadataResponse, PluginCallError> {
+        let _ = plugin_config;
+        self.metadata()
+    }
     /// Runs `verify-signature`.
     fn verify_signature(
         &self,
@@ -42,7 +55,18 @@ struct External(notation_plugin_sdk::client::ExternalPlugin);
 
 impl VerificationPlugin for External {
     fn metadata(&self) -> Result<GetMetadataResponse, PluginCallError> {
-        Ok(self.0.metadata().clone())
+        self.0
+            .metadata(None)
+            .map_err(|e| PluginCallError(Box::new(e)))
+    }
+
+    fn metadata_for(
+        &self,
+        plugin_config: &BTreeMap<String, String>,
+    ) -> Result<GetMetadataResponse, PluginCallError> {
+        self.0
+            .metadata(Some(plugin_config))
+            .map_err(|e| PluginCallError(Box::new(e)))
     }
 
     fn verify_signature(
@@ -57,7 +81,7 @@ impl VerificationPlugin for External {
 
 impl PluginLoader for ExternalPluginLoader {
     fn load(&self, name: &str) -> Result<Box<dyn VerificationPlugin>, PluginCallError> {
-        let p = notation_plugin_sdk::client::ExternalPlugin::open(&self.plugin_dir, name)
+        let p = notation_plugin_sdk::client::ExternalPlugin::find(&self.plugin_dir, name)
             .map_err(|e| PluginCallError(Box::new(e)))?;
         Ok(Box::new(External(p)))
     }

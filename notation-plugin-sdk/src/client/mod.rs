@@ -1,11 +1,18 @@
 //! The host side of the contract: finding, validating and calling external
 //! plugins.
 //!
-//! [`ExternalPlugin::open`] finds a plugin ([`discovery`]), runs its
-//! `get-plugin-metadata` and validates the answer; its methods then run one
-//! child process per command ([`process`]). [`ExternalPlugin`] also
-//! implements [`Plugin`], so host code can treat an external plugin like a
-//! built-in one.
+//! [`ExternalPlugin::find`] finds a plugin ([`discovery`]) without running
+//! it. [`ExternalPlugin::metadata`] runs `get-plugin-metadata` with a given
+//! `pluginConfig` and validates the answer; answers are kept per executable
+//! and configuration for the life of the process. Every other method runs
+//! one child process per command ([`process`]) after checking the command
+//! against the metadata for the `pluginConfig` that the request carries, so
+//! a plugin whose capabilities depend on its configuration is judged by
+//! the right answer. [`ExternalPlugin::open`] (find, then metadata without
+//! a configuration) serves `plugin list`, `plugin install` and `key add`.
+//! [`ExternalPlugin`] also implements [`Plugin`], so host code can treat an
+//! external plugin like a built-in one. [`set_debug_log`] turns on upstream's
+//! `-d` log of every request and response.
 //!
 //! # Limits
 //!
@@ -27,9 +34,11 @@
 pub mod discovery;
 pub mod process;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -146,6 +155,25 @@ pub enum ErrorKind {
     TimedOut,
 }
 
+/// A response field that must repeat the request's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EchoedField {
+    /// `keyId` of `describe-key` and `generate-signature`.
+    KeyId,
+    /// `signatureEnvelopeType` of `generate-envelope`.
+    SignatureEnvelopeType,
+}
+
+impl fmt::Display for EchoedField {
+    /// The field as upstream's messages name it (`keyID`, ...).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EchoedField::KeyId => "keyID",
+            EchoedField::SignatureEnvelopeType => "signatureEnvelopeType",
+        })
+    }
+}
+
 /// Why a plugin call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -160,8 +188,9 @@ pub enum ClientError {
     },
     /// No executable where the plugin should be.
     #[error(
-        "plugin {name} is not installed: {} does not exist; \
-         install it with `notation plugin install`", path.display()
+        "stat {}: no such file or directory (plugin {name} is not installed there; \
+         install it with `notation plugin install`, and check NOTATION_LIBEXEC if set)",
+        path.display()
     )]
     NotFound {
         /// Plugin name.
@@ -172,7 +201,8 @@ pub enum ClientError {
     /// The executable is a symbolic link.
     #[error(
         "plugin {name} is refused: {} is a symbolic link, and plugin executables \
-         must be regular files; replace the link with the file it points to", path.display()
+         must be regular files (a rule of this notation; upstream follows the link); \
+         replace the link with the file it points to", path.display()
     )]
     Symlink {
         /// Plugin name.
@@ -181,7 +211,7 @@ pub enum ClientError {
         path: PathBuf,
     },
     /// The executable is a directory, device or other non-regular file.
-    #[error("plugin {name} is refused: {} is not a regular file", path.display())]
+    #[error("not regular file: {} (plugin {name} is refused: its executable must be a regular file)", path.display())]
     NotRegularFile {
         /// Plugin name.
         name: String,
@@ -190,8 +220,8 @@ pub enum ClientError {
     },
     /// The executable has no execute permission bit.
     #[error(
-        "plugin {name} is refused: {} is not executable; \
-         give it execute permission (chmod +x) if you trust it", path.display()
+        "fork/exec {}: permission denied (plugin {name} is refused: the file is not \
+         executable; give it execute permission (chmod +x) if you trust it)", path.display()
     )]
     NotExecutable {
         /// Plugin name.
@@ -254,9 +284,9 @@ pub enum ClientError {
     },
     /// The plugin declares no contract version we can speak.
     #[error(
-        "plugin {name} supports plugin contract versions {supported:?}, none of which \
-         is compatible with this notation's {ours}; install a plugin version that \
-         supports contract {ours}"
+        "invalid metadata: contract version {ours:?} is not in the list of the plugin \
+         supported versions {supported:?} (plugin {name}; install a plugin version that \
+         supports contract {ours})"
     )]
     IncompatibleContract {
         /// Plugin name.
@@ -281,9 +311,10 @@ pub enum ClientError {
     },
     /// The plugin did not finish in time; it was killed and reaped.
     #[error(
-        "plugin {name} did not finish {command} within {} s and was stopped; \
-         if it needs longer (e.g. waiting for a hardware token), raise the time-out \
-         with {METADATA_TIMEOUT_ENV} or {COMMAND_TIMEOUT_ENV}", timeout.as_secs_f64()
+        "plugin {name} timed out: it did not finish {command} within {} s and was stopped \
+         (a limit of this notation; upstream has none); if it needs longer (e.g. waiting \
+         for a hardware token), raise the time-out with {METADATA_TIMEOUT_ENV} or \
+         {COMMAND_TIMEOUT_ENV}", timeout.as_secs_f64()
     )]
     TimedOut {
         /// Plugin name.
@@ -295,8 +326,9 @@ pub enum ClientError {
     },
     /// An output stream exceeded its cap; the plugin was killed and reaped.
     #[error(
-        "plugin {name} broke the plugin contract during {command}: it wrote more than \
-         {limit} bytes to {stream} and was stopped"
+        "plugin {name} output too large: it wrote more than {limit} bytes to {stream} during \
+         {command} and was stopped (a limit of this notation that protects it from runaway \
+         plugins; the plugin broke the plugin contract)"
     )]
     OutputTooLarge {
         /// Plugin name.
@@ -310,8 +342,9 @@ pub enum ClientError {
     },
     /// The plugin exited with something other than 0 or 1.
     #[error(
-        "plugin {name} broke the plugin contract during {command}: it exited with \
-         {status} (only 0 and 1 are allowed); its stderr began with: {stderr:?}"
+        "response is not in JSON format. error: {}, stderr: {stderr} (plugin {name} \
+         broke the plugin contract during {command}: only exit codes 0 and 1 are allowed)",
+        code.map_or_else(|| status.clone(), |c| format!("exit status {c}"))
     )]
     UnexpectedExit {
         /// Plugin name.
@@ -327,8 +360,9 @@ pub enum ClientError {
     },
     /// Exit code 1 without a valid error object on stderr.
     #[error(
-        "plugin {name} broke the plugin contract during {command}: it failed (exit code 1) \
-         without a valid error object on stderr ({reason}); its stderr began with: {stderr:?}"
+        "response is not in JSON format. error: exit status 1, stderr: {stderr} (plugin \
+         {name} broke the plugin contract during {command}: it failed without a valid error \
+         object on stderr: {reason})"
     )]
     InvalidErrorObject {
         /// Plugin name.
@@ -342,8 +376,9 @@ pub enum ClientError {
     },
     /// Exit code 0 with a missing, unparsable or invalid response.
     #[error(
-        "plugin {name} broke the plugin contract during {command}: its response is \
-         invalid ({reason}); its stderr began with: {stderr:?}"
+        "failed to decode json response: plugin not compliant (plugin {name} broke the \
+         plugin contract during {command}: its response is invalid: {reason}; its stderr \
+         began with: {stderr:?})"
     )]
     InvalidResponse {
         /// Plugin name.
@@ -355,10 +390,40 @@ pub enum ClientError {
         /// The first KiB of stderr.
         stderr: String,
     },
+    /// A response field that must echo the request does not.
+    #[error(
+        "{field} in {} response {got:?} does not match request {sent:?} \
+         (plugin {name} broke the plugin contract during {command})",
+        camel_command(*command)
+    )]
+    ResponseMismatch {
+        /// Plugin name.
+        name: String,
+        /// The command.
+        command: Command,
+        /// The field.
+        field: EchoedField,
+        /// The value in the request.
+        sent: String,
+        /// The value in the response.
+        got: String,
+    },
+    /// `verify-signature` left out a verification that was asked for.
+    #[error(
+        "verification plugin {name:?} failed to verify {capability:?}: its verify-signature \
+         response has no result for that capability (the plugin broke the plugin contract)"
+    )]
+    MissingVerificationResult {
+        /// Plugin name.
+        name: String,
+        /// The capability without a result.
+        capability: String,
+    },
     /// The metadata name differs from the installation directory's.
     #[error(
-        "plugin {name} broke the plugin contract: get-plugin-metadata reports the name \
-         {reported:?}, but it is installed as {name:?}; reinstall the plugin"
+        "executable name must be \"notation-{reported}\" instead of \"notation-{name}\" \
+         (plugin {name} broke the plugin contract: get-plugin-metadata reports the name \
+         {reported:?}; reinstall the plugin)"
     )]
     NameMismatch {
         /// The directory name.
@@ -367,7 +432,7 @@ pub enum ClientError {
         reported: String,
     },
     /// The plugin answered with a valid error object (exit code 1).
-    #[error("the plugin returned an error: {0}")]
+    #[error("{0}")]
     Plugin(PluginError),
 }
 
@@ -392,6 +457,8 @@ impl ClientError {
             | UnexpectedExit { .. }
             | InvalidErrorObject { .. }
             | InvalidResponse { .. }
+            | ResponseMismatch { .. }
+            | MissingVerificationResult { .. }
             | NameMismatch { .. } => ErrorKind::BrokeContract,
             Plugin(_) => ErrorKind::ReturnedError,
             TimedOut { .. } => ErrorKind::TimedOut,
@@ -418,26 +485,110 @@ impl ClientError {
     }
 }
 
+/// A command's name as upstream writes it in response checks
+/// (`generateSignature`).
+fn camel_command(command: Command) -> &'static str {
+    match command {
+        Command::GetPluginMetadata => "getPluginMetadata",
+        Command::DescribeKey => "describeKey",
+        Command::GenerateSignature => "generateSignature",
+        Command::GenerateEnvelope => "generateEnvelope",
+        Command::VerifySignature => "verifySignature",
+    }
+}
+
 /// The first [`STDERR_HEAD_BYTES`] of `stderr` as text.
 fn stderr_head(stderr: &[u8]) -> String {
     let head = &stderr[..stderr.len().min(STDERR_HEAD_BYTES)];
     String::from_utf8_lossy(head).trim_end().to_owned()
 }
 
-/// A plugin installed in the plugin directory, found, run once for its
-/// metadata and validated.
+/// A plugin installed in the plugin directory.
+///
+/// Finding a plugin ([`ExternalPlugin::find`]) runs nothing. Its metadata is
+/// asked for per plugin configuration ([`ExternalPlugin::metadata`]): a
+/// plugin may declare different capabilities for different keys, so every
+/// command is checked against the answer for the configuration that the
+/// command itself carries. Answers are kept for the life of the process,
+/// keyed by the executable's identity and the configuration, so each
+/// (plugin, configuration) pair is asked once.
 #[derive(Debug, Clone)]
 pub struct ExternalPlugin {
     name: String,
     path: PathBuf,
-    metadata: GetMetadataResponse,
+    identity: FileIdentity,
     limits: PluginLimits,
 }
 
+/// What tells one executable file apart from another (or from itself after
+/// an upgrade): a cached metadata answer is reused only for the same file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct FileIdentity {
+    path: PathBuf,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    inode: (u64, u64),
+}
+
+impl FileIdentity {
+    fn of(path: &Path) -> FileIdentity {
+        let meta = std::fs::metadata(path).ok();
+        FileIdentity {
+            path: path.to_owned(),
+            len: meta.as_ref().map_or(0, |m| m.len()),
+            modified: meta.as_ref().and_then(|m| m.modified().ok()),
+            #[cfg(unix)]
+            inode: meta.as_ref().map_or((0, 0), |m| {
+                use std::os::unix::fs::MetadataExt;
+                (m.dev(), m.ino())
+            }),
+        }
+    }
+}
+
+type MetadataKey = (FileIdentity, Option<PluginConfig>);
+
+/// The process-wide cache of validated metadata answers.
+fn metadata_cache() -> &'static Mutex<BTreeMap<MetadataKey, GetMetadataResponse>> {
+    static CACHE: OnceLock<Mutex<BTreeMap<MetadataKey, GetMetadataResponse>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(BTreeMap::new()))
+}
+
+/// An empty configuration is no configuration: both are sent (and cached)
+/// as an absent `pluginConfig`.
+fn normalise(config: Option<&PluginConfig>) -> Option<PluginConfig> {
+    config.filter(|c| !c.is_empty()).cloned()
+}
+
 impl ExternalPlugin {
-    /// Finds plugin `name` in `plugin_dir`, runs `get-plugin-metadata` and
-    /// validates the answer, with the limits from the environment
-    /// ([`PluginLimits::from_env`]).
+    /// Finds plugin `name` in `plugin_dir` and checks its executable
+    /// ([`discovery::locate`]) without running it, with the limits from the
+    /// environment ([`PluginLimits::from_env`]).
+    pub fn find(plugin_dir: &Path, name: &str) -> Result<ExternalPlugin, ClientError> {
+        Self::find_with_limits(plugin_dir, name, PluginLimits::from_env()?)
+    }
+
+    /// [`ExternalPlugin::find`] with explicit limits.
+    pub fn find_with_limits(
+        plugin_dir: &Path,
+        name: &str,
+        limits: PluginLimits,
+    ) -> Result<ExternalPlugin, ClientError> {
+        let path = discovery::locate(plugin_dir, name)?;
+        Ok(ExternalPlugin {
+            name: name.to_owned(),
+            identity: FileIdentity::of(&path),
+            path,
+            limits,
+        })
+    }
+
+    /// Finds plugin `name` and runs `get-plugin-metadata` without a plugin
+    /// configuration. Only `plugin list`, `plugin install` and the checks of
+    /// `key add` may rely on that answer; signing and verification use
+    /// [`ExternalPlugin::find`] and [`ExternalPlugin::metadata`] with the
+    /// key's configuration.
     pub fn open(plugin_dir: &Path, name: &str) -> Result<ExternalPlugin, ClientError> {
         Self::open_with_limits(plugin_dir, name, PluginLimits::from_env()?)
     }
@@ -451,14 +602,9 @@ impl ExternalPlugin {
         name: &str,
         limits: PluginLimits,
     ) -> Result<ExternalPlugin, ClientError> {
-        let path = discovery::locate(plugin_dir, name)?;
-        let metadata = fetch_metadata(name, &path, &limits, None)?;
-        Ok(ExternalPlugin {
-            name: name.to_owned(),
-            path,
-            metadata,
-            limits,
-        })
+        let plugin = Self::find_with_limits(plugin_dir, name, limits)?;
+        plugin.metadata(None)?;
+        Ok(plugin)
     }
 
     /// The plugin's name (its directory name).
@@ -471,23 +617,35 @@ impl ExternalPlugin {
         &self.path
     }
 
-    /// The metadata fetched when the plugin was opened.
-    pub fn metadata(&self) -> &GetMetadataResponse {
-        &self.metadata
-    }
-
     /// The limits calls run under.
     pub fn limits(&self) -> &PluginLimits {
         &self.limits
     }
 
-    /// Runs `get-plugin-metadata` again, with a plugin configuration, and
-    /// validates the answer like [`ExternalPlugin::open`].
+    /// The validated `get-plugin-metadata` answer for `plugin_config` (an
+    /// empty configuration counts as none). The plugin is run the first
+    /// time a configuration is asked for in this process; later calls for
+    /// the same executable and configuration reuse the answer.
+    pub fn metadata(
+        &self,
+        plugin_config: Option<&PluginConfig>,
+    ) -> Result<GetMetadataResponse, ClientError> {
+        let key = (self.identity.clone(), normalise(plugin_config));
+        if let Some(hit) = lock(metadata_cache()).get(&key) {
+            return Ok(hit.clone());
+        }
+        let answer = fetch_metadata(&self.name, &self.path, &self.limits, key.1.clone())?;
+        lock(metadata_cache()).insert(key, answer.clone());
+        Ok(answer)
+    }
+
+    /// [`ExternalPlugin::metadata`] with the configuration taken by value
+    /// (same cache, same validation).
     pub fn get_metadata(
         &self,
         plugin_config: Option<PluginConfig>,
     ) -> Result<GetMetadataResponse, ClientError> {
-        fetch_metadata(&self.name, &self.path, &self.limits, plugin_config)
+        self.metadata(plugin_config.as_ref())
     }
 
     /// Runs `describe-key`. The response's `keyId` must be the request's.
@@ -495,8 +653,14 @@ impl ExternalPlugin {
         &self,
         req: DescribeKeyRequest,
     ) -> Result<DescribeKeyResponse, ClientError> {
-        let resp: DescribeKeyResponse = self.call(Command::DescribeKey, &req)?;
-        self.expect_same(Command::DescribeKey, "keyId", &req.key_id, &resp.key_id)?;
+        let resp: DescribeKeyResponse =
+            self.call(Command::DescribeKey, req.plugin_config.as_ref(), &req)?;
+        self.expect_same(
+            Command::DescribeKey,
+            EchoedField::KeyId,
+            &req.key_id,
+            &resp.key_id,
+        )?;
         Ok(resp)
     }
 
@@ -506,10 +670,11 @@ impl ExternalPlugin {
         &self,
         req: GenerateSignatureRequest,
     ) -> Result<GenerateSignatureResponse, ClientError> {
-        let resp: GenerateSignatureResponse = self.call(Command::GenerateSignature, &req)?;
+        let resp: GenerateSignatureResponse =
+            self.call(Command::GenerateSignature, req.plugin_config.as_ref(), &req)?;
         self.expect_same(
             Command::GenerateSignature,
-            "keyId",
+            EchoedField::KeyId,
             &req.key_id,
             &resp.key_id,
         )?;
@@ -522,66 +687,70 @@ impl ExternalPlugin {
         &self,
         req: GenerateEnvelopeRequest,
     ) -> Result<GenerateEnvelopeResponse, ClientError> {
-        let resp: GenerateEnvelopeResponse = self.call(Command::GenerateEnvelope, &req)?;
+        let resp: GenerateEnvelopeResponse =
+            self.call(Command::GenerateEnvelope, req.plugin_config.as_ref(), &req)?;
         self.expect_same(
             Command::GenerateEnvelope,
-            "signatureEnvelopeType",
+            EchoedField::SignatureEnvelopeType,
             &req.signature_envelope_type,
             &resp.signature_envelope_type,
         )?;
         Ok(resp)
     }
 
-    /// Runs `verify-signature`. The keys of `verificationResults` must be
-    /// exactly the requested verifications; checking `processedAttributes`
-    /// against the request is the caller's job.
+    /// Runs `verify-signature`. `verificationResults` must have an entry
+    /// for every requested verification (entries for verifications that
+    /// were not requested are ignored, as upstream does); checking
+    /// `processedAttributes` against the request is the caller's job.
     pub fn verify_signature(
         &self,
         req: VerifySignatureRequest,
     ) -> Result<VerifySignatureResponse, ClientError> {
-        let resp: VerifySignatureResponse = self.call(Command::VerifySignature, &req)?;
+        let mut resp: VerifySignatureResponse =
+            self.call(Command::VerifySignature, req.plugin_config.as_ref(), &req)?;
         let asked: HashSet<&Capability> = req.trust_policy.signature_verification.iter().collect();
-        let got: HashSet<&Capability> = resp.verification_results.keys().collect();
-        if asked != got {
-            let mut got: Vec<&str> = got.iter().map(|c| c.as_str()).collect();
-            got.sort_unstable();
-            return Err(ClientError::InvalidResponse {
+        if let Some(missing) = req
+            .trust_policy
+            .signature_verification
+            .iter()
+            .find(|c| !resp.verification_results.contains_key(*c))
+        {
+            return Err(ClientError::MissingVerificationResult {
                 name: self.name.clone(),
-                command: Command::VerifySignature,
-                reason: format!(
-                    "field `verificationResults` must have one entry per requested \
-                     verification, but has {got:?}"
-                ),
-                stderr: String::new(),
+                capability: missing.as_str().to_owned(),
             });
         }
+        resp.verification_results.retain(|c, _| asked.contains(c));
         Ok(resp)
     }
 
     fn expect_same(
         &self,
         command: Command,
-        field: &str,
+        field: EchoedField,
         sent: &str,
         got: &str,
     ) -> Result<(), ClientError> {
         if sent == got {
             return Ok(());
         }
-        Err(ClientError::InvalidResponse {
+        Err(ClientError::ResponseMismatch {
             name: self.name.clone(),
             command,
-            reason: format!("field `{field}` is {got:?}, but the request had {sent:?}"),
-            stderr: String::new(),
+            field,
+            sent: sent.to_owned(),
+            got: got.to_owned(),
         })
     }
 
     fn call<Req: Serialize, Resp: Message>(
         &self,
         command: Command,
+        plugin_config: Option<&PluginConfig>,
         req: &Req,
     ) -> Result<Resp, ClientError> {
-        if !command.allowed_by(&self.metadata.capabilities) {
+        let metadata = self.metadata(plugin_config)?;
+        if !command.allowed_by(&metadata.capabilities) {
             return Err(ClientError::MissingCapability {
                 name: self.name.clone(),
                 command,
@@ -594,6 +763,10 @@ impl ExternalPlugin {
         }
         call(&self.name, &self.path, &self.limits, command, req)
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn fetch_metadata(
@@ -620,6 +793,54 @@ fn fetch_metadata(
     Ok(metadata)
 }
 
+static DEBUG_LOG: AtomicBool = AtomicBool::new(false);
+
+/// Turns the debug log of plugin calls on or off for this process (the
+/// host's `--debug`). When on, every call writes to stderr, as upstream
+/// does, `Plugin COMMAND request: JSON`, then `Plugin COMMAND response:
+/// JSON` or `Plugin COMMAND returned error: TEXT`. Unlike upstream, the
+/// values of `pluginConfig` are shown as `***` (they may hold secrets) and
+/// each logged document is cut at [`STDERR_HEAD_BYTES`] x 4.
+pub fn set_debug_log(on: bool) {
+    DEBUG_LOG.store(on, Ordering::Relaxed);
+}
+
+/// Whether [`set_debug_log`] turned the debug log on.
+pub fn debug_log_enabled() -> bool {
+    DEBUG_LOG.load(Ordering::Relaxed)
+}
+
+fn debug_log(command: Command, what: &str, bytes: &[u8]) {
+    if !DEBUG_LOG.load(Ordering::Relaxed) {
+        return;
+    }
+    let text = match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(mut doc) => {
+            if let Some(config) = doc
+                .get_mut("pluginConfig")
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                for value in config.values_mut() {
+                    *value = serde_json::Value::String("***".into());
+                }
+            }
+            doc.to_string()
+        }
+        Err(_) => String::from_utf8_lossy(bytes).trim_end().to_owned(),
+    };
+    let cap = STDERR_HEAD_BYTES * 4;
+    let shown = if text.len() > cap {
+        let mut end = cap;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}... ({} bytes)", &text[..end], text.len())
+    } else {
+        text
+    };
+    eprintln!("Plugin {command} {what}: {shown}");
+}
+
 /// One call: serialise, run, interpret the exit status and output.
 fn call<Req: Serialize, Resp: Message>(
     name: &str,
@@ -634,6 +855,7 @@ fn call<Req: Serialize, Resp: Message>(
         reason: format!("the request could not be serialised: {}", e.message),
         stderr: String::new(),
     })?;
+    debug_log(command, "request", &input);
     let done = process::invoke(
         name,
         path,
@@ -642,6 +864,11 @@ fn call<Req: Serialize, Resp: Message>(
         limits.timeout_for(command),
         limits.max_output_bytes,
     )?;
+    if done.status.success() {
+        debug_log(command, "response", &done.stdout);
+    } else {
+        debug_log(command, "returned error", &done.stderr);
+    }
     match done.status.code() {
         Some(0) => {
             protocol::from_slice::<Resp>(&done.stdout).map_err(|e| ClientError::InvalidResponse {

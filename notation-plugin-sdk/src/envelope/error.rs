@@ -271,7 +271,7 @@ pub enum EnvelopeError {
     KeyDoesNotMatchCertificate,
     /// The signer returned a signature that does not verify under its
     /// leaf certificate.
-    #[error("the signer returned a signature that does not verify with its signing certificate; the key and certificate do not match or the signer is faulty")]
+    #[error("generated signature failed verification: signature is invalid (the signer returned a signature that does not verify with its signing certificate; the key and certificate do not match or the signer is faulty)")]
     SignerSignatureInvalid,
     /// The signer failed.
     #[error("signing failed: {source}")]

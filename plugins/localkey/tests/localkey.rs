@@ -387,7 +387,7 @@ fn real_process_through_the_host_client() {
     let plugins = f.path("plugins");
     install_binary(&plugins);
     let plugin = ExternalPlugin::open(&plugins, "localkey").unwrap();
-    assert_eq!(plugin.metadata().name, "localkey");
+    assert_eq!(plugin.metadata(None).unwrap().name, "localkey");
     let cfg: std::collections::BTreeMap<String, String> =
         serde_json::from_value(f.config()).unwrap();
     let described = plugin

@@ -16,6 +16,7 @@ use crate::error::CliError;
 /// directory). An existing signature file is replaced with `--force` or
 /// after the user confirms.
 pub(super) fn run(ctx: &Context, args: BlobSignArgs, out: &mut dyn Write) -> Result<(), Error> {
+    notation_plugin_sdk::client::set_debug_log(args.logging.debug);
     if args.signing.timestamp_url.as_deref() == Some("") {
         return Err(CliError::EmptyTimestampFlag { what: "tsa url" });
     }

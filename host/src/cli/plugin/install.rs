@@ -11,14 +11,15 @@ use crate::error::CliError;
 
 /// Installs (or updates) a plugin from a file or an HTTPS URL.
 pub fn run(ctx: &Context, args: PluginInstallArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let source = args.source.as_str();
     let dir = ctx.config.plugins_dir();
     let outcome = if args.url {
         let sum = args.sha256sum.as_deref().unwrap_or_default();
-        install_from_url(&dir, &args.source, sum, args.force)?
+        install_from_url(&dir, source, sum, args.force)?
     } else {
         install_from_file_with(
             &dir,
-            Path::new(&args.source),
+            Path::new(source),
             &InstallOptions {
                 force: args.force,
                 sha256: args.sha256sum.clone(),

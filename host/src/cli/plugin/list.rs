@@ -13,9 +13,8 @@ pub fn run(ctx: &Context, out: &mut dyn Write) -> Result<(), CliError> {
     let candidates = discovery::list(&ctx.config.plugins_dir()).map_err(CliError::PluginList)?;
     let mut table = Table::new(&["NAME", "DESCRIPTION", "VERSION", "CAPABILITIES", "ERROR"]);
     for c in candidates {
-        match c.plugin {
-            Ok(p) => {
-                let m = p.metadata();
+        match c.plugin.and_then(|p| p.metadata(None)) {
+            Ok(m) => {
                 let caps: Vec<&str> = m.capabilities.iter().map(|c| c.as_str()).collect();
                 table.row(vec![
                     c.name,
