@@ -13,7 +13,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use notation_e2e::{push_layout, vectors_dir, Registry};
+use notation_e2e::{push_layout, vectors_dir, Registry, RegistryAuth, RegistryConfig, TlsFiles};
 use notation_host::registry::{Descriptor, Target};
 use sha2::{Digest as _, Sha256};
 
@@ -506,4 +506,169 @@ fn malformed_input_is_refused_cleanly() {
         assert_eq!(code, 2, "{what}: {line}\n{err}");
         assert!(line.contains(expected), "{what}: {line}");
     }
+}
+
+/// A private CA and a server certificate for 127.0.0.1 issued by it, as
+/// PEM files in `dir`.
+fn tls_files(dir: &Path) -> TlsFiles {
+    use openssl::asn1::Asn1Time;
+    use openssl::bn::{BigNum, MsbOption};
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::hash::MessageDigest;
+    use openssl::nid::Nid;
+    use openssl::pkey::PKey;
+    use openssl::x509::extension::{BasicConstraints, SubjectAlternativeName};
+    use openssl::x509::{X509NameBuilder, X509};
+
+    let key = || {
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("curve");
+        PKey::from_ec_key(EcKey::generate(&group).expect("key")).expect("pkey")
+    };
+    let cert = |cn: &str,
+                pubkey: &PKey<openssl::pkey::Private>,
+                ca: Option<(&X509, &PKey<openssl::pkey::Private>)>,
+                signer: &PKey<openssl::pkey::Private>| {
+        let mut name = X509NameBuilder::new().expect("name");
+        name.append_entry_by_text("CN", cn).expect("cn");
+        let name = name.build();
+        let mut b = X509::builder().expect("builder");
+        b.set_version(2).expect("version");
+        let mut serial = BigNum::new().expect("bn");
+        serial.rand(64, MsbOption::MAYBE_ZERO, false).expect("rand");
+        b.set_serial_number(&serial.to_asn1_integer().expect("serial"))
+            .expect("serial");
+        b.set_subject_name(&name).expect("subject");
+        b.set_issuer_name(ca.map_or(&*name, |(c, _)| c.subject_name()))
+            .expect("issuer");
+        b.set_pubkey(pubkey).expect("pubkey");
+        b.set_not_before(&Asn1Time::days_from_now(0).expect("time"))
+            .expect("nb");
+        b.set_not_after(&Asn1Time::days_from_now(2).expect("time"))
+            .expect("na");
+        match ca {
+            None => b
+                .append_extension(BasicConstraints::new().critical().ca().build().expect("bc"))
+                .expect("ext"),
+            Some((c, _)) => {
+                let san = SubjectAlternativeName::new()
+                    .ip("127.0.0.1")
+                    .build(&b.x509v3_context(Some(c), None))
+                    .expect("san");
+                b.append_extension(san).expect("ext");
+            }
+        }
+        b.sign(signer, MessageDigest::sha256()).expect("sign");
+        b.build()
+    };
+    let ca_key = key();
+    let ca = cert("containerd verifier test CA", &ca_key, None, &ca_key);
+    let server_key = key();
+    let server = cert("127.0.0.1", &server_key, Some((&ca, &ca_key)), &ca_key);
+    let write = |file: &str, pem: Vec<u8>| {
+        let p = dir.join(file);
+        std::fs::write(&p, pem).expect("write pem");
+        p
+    };
+    TlsFiles {
+        certificate: write("server.pem", server.to_pem().expect("pem")),
+        key: write(
+            "server.key",
+            server_key.private_key_to_pem_pkcs8().expect("pem"),
+        ),
+        ca: write("ca.pem", ca.to_pem().expect("pem")),
+    }
+}
+
+#[test]
+fn private_registry_with_credentials_and_a_certs_d_ca() {
+    use base64::Engine as _;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tls = tls_files(dir.path());
+    let registry = Registry::start_with_config(&RegistryConfig {
+        auth: RegistryAuth::Htpasswd {
+            user: "puller".to_string(),
+            password: "pull-secret".to_string(),
+        },
+        tls: Some(tls.clone()),
+    });
+    let signed = push_layout(
+        &registry,
+        &vectors_dir().join("oci-layouts/e2e-valid-signature"),
+        "private/app",
+    );
+    let cfg = config_dir("e2e.crt", &registry.host);
+
+    // certs.d/HOST/hosts.toml naming the CA by a relative path.
+    let certs_d = dir.path().join("certs.d");
+    let host_dir = certs_d.join(&registry.host);
+    std::fs::create_dir_all(&host_dir).expect("certs.d");
+    std::fs::copy(&tls.ca, host_dir.join("registry-ca.pem")).expect("ca");
+    std::fs::write(
+        host_dir.join("hosts.toml"),
+        format!(
+            "server = \"https://{}\"\n\n[host.\"https://{}\"]\n  capabilities = [\"pull\", \"resolve\"]\n  ca = \"registry-ca.pem\"\n",
+            registry.host, registry.host
+        ),
+    )
+    .expect("hosts.toml");
+    let no_ca = dir.path().join("empty-certs.d");
+    std::fs::create_dir_all(&no_ca).expect("dir");
+
+    // docker's config.json with the pull credentials.
+    let docker = dir.path().join("docker");
+    std::fs::create_dir_all(&docker).expect("docker dir");
+    let auth = base64::engine::general_purpose::STANDARD.encode("puller:pull-secret");
+    std::fs::write(
+        docker.join("config.json"),
+        serde_json::to_vec(
+            &serde_json::json!({ "auths": { registry.host.clone(): { "auth": auth } } }),
+        )
+        .expect("json"),
+    )
+    .expect("config.json");
+    let no_creds = dir.path().join("docker-empty");
+    std::fs::create_dir_all(&no_creds).expect("dir");
+
+    let mut stdin = serde_json::to_vec(&signed).expect("json");
+    stdin.push(b'\n');
+    let run = |certs: &Path, docker_config: &Path| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_notation-containerd-verifier"))
+            .args([
+                "-name",
+                &format!("{}/private/app:v1", registry.host),
+                "-digest",
+                &signed.digest,
+                "-stdin-media-type",
+                DESCRIPTOR,
+            ])
+            .env_clear()
+            .env("NOTATION_CONFIG", cfg.path())
+            .env("NOTATION_CONTAINERD_CERTS_D", certs)
+            .env("DOCKER_CONFIG", docker_config)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run the verifier");
+        let mut input = child.stdin.take().expect("stdin");
+        let _ = input.write_all(&stdin);
+        drop(input);
+        judged(&child.wait_with_output().expect("output"))
+    };
+
+    let (code, line, err) = run(&certs_d, &docker);
+    assert_eq!(code, 0, "{line}\n{err}");
+    assert!(
+        line.starts_with("Successfully verified signature for"),
+        "{line}"
+    );
+
+    let (code, line, err) = run(&certs_d, &no_creds);
+    assert_eq!(code, 1, "without credentials: {line}\n{err}");
+    assert!(line.contains("answered 401"), "{line}");
+
+    let (code, line, err) = run(&no_ca, &docker);
+    assert_eq!(code, 1, "without the CA: {line}\n{err}");
+    assert!(line.contains("certificate verify failed"), "{line}");
 }
