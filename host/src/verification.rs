@@ -17,10 +17,11 @@
 //! 3. orders the signatures so that those whose manifest annotation names
 //!    a certificate of the statement's trust stores come first
 //!    ([`prefer_trusted`]);
-//! 4. fetches and verifies them, [`VerifyOptions::concurrency`] at a time,
-//!    and stops taking new ones as soon as one passes. The report then holds
-//!    exactly what a one-at-a-time run would hold: every signature before the
-//!    first that passes, and that one.
+//! 4. fetches and verifies them, [`VerifyOptions::concurrency`] at a time
+//!    (the hinted ones first, on their own, then the others), and stops
+//!    taking new ones as soon as one passes. The report then holds exactly
+//!    what a one-at-a-time run would hold: every signature before the first
+//!    that passes, and that one.
 //!
 //! A [`VerifyOptions::deadline`] is checked between steps and before each
 //! signature, and cuts every registry request's time-out to the time left;
@@ -513,18 +514,23 @@ impl ArtifactVerifier {
         if options.past_deadline() {
             return Err(deadline_error("listing signatures", None));
         }
-        let candidates = prefer_trusted(
+        // Signatures the hint marks as trusted are examined first, on their
+        // own: in the common case (one of them passes) no other signature
+        // is fetched. The rest follow, concurrently.
+        let (preferred, rest) = split_by_hint(
             &TrustStore::from_config_dir(self.config.root()),
             &statement.trust_stores,
             discovery.signatures,
         );
-        let examined = self.examine(
-            discovery.opened.store.as_ref(),
-            &discovery.subject,
-            &scope,
-            &candidates,
-            options,
-        )?;
+        let store = discovery.opened.store.as_ref();
+        let mut examined = self.examine(store, &discovery.subject, &scope, &preferred, options)?;
+        let passed = examined
+            .iter()
+            .any(|e| matches!(e, Some(Examined::Verified(o)) if o.passed()));
+        if !passed && examined.len() == preferred.len() {
+            examined.extend(self.examine(store, &discovery.subject, &scope, &rest, options)?);
+        }
+        let candidates: Vec<Descriptor> = preferred.into_iter().chain(rest).collect();
 
         let mut outcomes = Vec::new();
         let mut kinds = Vec::new();
@@ -655,6 +661,18 @@ pub fn prefer_trusted(
     stores: &[StoreRef],
     signatures: Vec<Descriptor>,
 ) -> Vec<Descriptor> {
+    let (mut first, rest) = split_by_hint(trust_store, stores, signatures);
+    first.extend(rest);
+    first
+}
+
+/// `signatures` split into those whose thumbprint hint names a certificate
+/// of `stores` and the others, each in the original order.
+fn split_by_hint(
+    trust_store: &TrustStore,
+    stores: &[StoreRef],
+    signatures: Vec<Descriptor>,
+) -> (Vec<Descriptor>, Vec<Descriptor>) {
     let mut trusted = HashSet::new();
     for r in stores.iter().filter(|r| r.store_type != StoreType::Tsa) {
         if let Ok(store) = trust_store.load(r.store_type, &r.name) {
@@ -676,7 +694,5 @@ pub fn prefer_trusted(
                     .any(|p| trusted.contains(&p.to_ascii_lowercase()))
             })
     };
-    let (mut first, rest): (Vec<_>, Vec<_>) = signatures.into_iter().partition(|d| matches(d));
-    first.extend(rest);
-    first
+    signatures.into_iter().partition(|d| matches(d))
 }
