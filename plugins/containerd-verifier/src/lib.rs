@@ -531,7 +531,7 @@ impl Verdict {
         let text = e.to_string();
         Verdict::new(
             EXIT_BAD_INPUT,
-            format!("notation: refused: {text}"),
+            format!("invalid verifier input: {text}"),
             vec![text],
         )
     }
@@ -603,7 +603,12 @@ pub fn judge(
     let registry = reference.split('/').next().unwrap_or_default();
     let host = match registry_host(&settings.certs_d, registry) {
         Ok(h) => h,
-        Err(e) => return refuse(format!("notation: refused {reference}: {e}"), details),
+        Err(e) => {
+            return refuse(
+                format!("{e} (registry host settings for {reference})"),
+                details,
+            )
+        }
     };
     for note in &host.ignored {
         details.push(format!("hosts.toml: {note}"));
@@ -616,7 +621,7 @@ pub fn judge(
         [one] => Some(one.clone()),
         many => match ca_bundle(many) {
             Ok(b) => Some(bundle.insert(b).path().to_path_buf()),
-            Err(e) => return refuse(format!("notation: refused {reference}: {e}"), details),
+            Err(e) => return refuse(format!("{e} (registry CA files for {reference})"), details),
         },
     };
 
@@ -625,7 +630,7 @@ pub fn judge(
         Err(e) => {
             return refuse(
                 format!(
-                    "notation: refused {reference}: cannot load the trust policy of {}: {e}",
+                    "{e} (notation configuration directory {}, set with NOTATION_CONFIG)",
                     settings.config_dir.display()
                 ),
                 details,
@@ -646,13 +651,13 @@ pub fn judge(
             }
             return refuse(
                 format!(
-                    "notation: refused {reference}: verification did not finish within {:?} (NOTATION_CONTAINERD_DEADLINE)",
+                    "verification of {reference} did not finish within {:?} (NOTATION_CONTAINERD_DEADLINE)",
                     settings.deadline
                 ),
                 details,
             );
         }
-        Err(e) => return refuse(format!("notation: refused: {e}"), details),
+        Err(e) => return refuse(e.to_string(), details),
     };
     for w in &report.warnings {
         details.push(format!("Warning: {w}"));
@@ -671,7 +676,7 @@ pub fn judge(
     if report.subject.size != descriptor.size {
         return refuse(
             format!(
-                "notation: refused {reference}: the registry's manifest is {} bytes but containerd's descriptor says {}",
+                "the manifest of {reference} is {} bytes in the registry but {} bytes in containerd's descriptor",
                 report.subject.size, descriptor.size
             ),
             details,
@@ -753,7 +758,7 @@ pub fn run(
     if let Err(e) = worker {
         return Verdict::new(
             EXIT_REFUSED,
-            format!("notation: refused: cannot start the verification thread: {e}"),
+            format!("cannot start the verification thread: {e}"),
             Vec::new(),
         );
     }
@@ -764,13 +769,13 @@ pub fn run(
         Err(mpsc::RecvTimeoutError::Timeout) => Verdict::new(
             EXIT_REFUSED,
             format!(
-                "notation: refused: verification did not finish within {deadline:?} (NOTATION_CONTAINERD_DEADLINE)"
+                "verification did not finish within {deadline:?} (NOTATION_CONTAINERD_DEADLINE)"
             ),
             Vec::new(),
         ),
         Err(mpsc::RecvTimeoutError::Disconnected) => Verdict::new(
             EXIT_REFUSED,
-            "notation: refused: the verification thread stopped without a verdict (an internal error)",
+            "the verification thread stopped without a verdict (an internal error)",
             Vec::new(),
         ),
     }
