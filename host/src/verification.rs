@@ -385,11 +385,20 @@ pub fn status_text(s: &CheckStatus) -> (&'static str, Option<String>) {
 }
 
 /// Verifies artifacts against one notation configuration directory.
+///
+/// It is `Send + Sync`: a long-running program may build one and verify
+/// from several threads at once.
 #[derive(Debug)]
 pub struct ArtifactVerifier {
     config: ConfigDir,
     engine: Verifier,
 }
+
+// Keeps the promise above: this fails to compile if a field loses it.
+const _: fn() = || {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<ArtifactVerifier>();
+};
 
 impl ArtifactVerifier {
     /// Loads the trust policy of `config` and prepares its trust store and

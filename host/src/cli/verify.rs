@@ -1,6 +1,6 @@
 //! `notation verify`: verify an artifact's signatures against the trust
-//! policy and trust store. Passes when any signature passes (upstream
-//! semantics); signatures are tried in order until one passes.
+//! policy and trust store, through [`notation_host::verification`]. Passes
+//! when any signature passes (upstream semantics).
 
 use std::io::Write;
 
