@@ -294,6 +294,13 @@ fn typed_errors() {
         "{e}"
     );
 
+    // A digest the layout does not hold: resolving it fails while the
+    // (concurrent) listing finds nothing; the resolution error is reported,
+    // not "no signature".
+    let missing = format!("{}@sha256:{}", s.layout.display(), "0".repeat(64));
+    let e = v.verify(&missing, &options()).unwrap_err();
+    assert!(matches!(e, VerificationError::Registry(_)), "{e}");
+
     let e = v
         .verify(
             &reference(&s),
