@@ -457,6 +457,10 @@ pub fn registry_host(certs_d: &Path, registry: &str) -> Result<RegistryHost, Hos
         reason: e.to_string(),
     })?;
     let mut out = RegistryHost::default();
+    // The host actually contacted (docker.io is served by
+    // registry-1.docker.io) counts as the registry too.
+    let connect_host = notation_host::registry::reference::registry_host(registry);
+    let is_registry = |host: &str| host == registry || host == connect_host;
     let add_ca = |ca: &Option<CaField>, out: &mut RegistryHost| {
         let list = match ca {
             None => Vec::new(),
@@ -471,10 +475,10 @@ pub fn registry_host(certs_d: &Path, registry: &str) -> Result<RegistryHost, Hos
     let server_is_registry = match file.server.as_deref().and_then(url_host) {
         None => true,
         Some((scheme, host)) => {
-            if host == registry && scheme == "http" {
+            if is_registry(host) && scheme == "http" {
                 out.plain_http = true;
             }
-            host == registry
+            is_registry(host)
         }
     };
     if server_is_registry {
@@ -487,7 +491,7 @@ pub fn registry_host(certs_d: &Path, registry: &str) -> Result<RegistryHost, Hos
     }
     for (url, entry) in &file.host {
         match url_host(url) {
-            Some((scheme, host)) if host == registry => {
+            Some((scheme, host)) if is_registry(host) => {
                 if scheme == "http" {
                     out.plain_http = true;
                 }
@@ -917,6 +921,17 @@ mod tests {
         assert_eq!(
             registry_host(dir.path(), "other.example").unwrap(),
             RegistryHost::default()
+        );
+        let hub = dir.path().join("docker.io");
+        std::fs::create_dir_all(&hub).unwrap();
+        std::fs::write(
+            hub.join("hosts.toml"),
+            "server = \"https://registry-1.docker.io\"\nca = \"/hub.pem\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            registry_host(dir.path(), "docker.io").unwrap().ca_files,
+            vec![PathBuf::from("/hub.pem")]
         );
         std::fs::write(host.join("hosts.toml"), "ca = [1, 2").unwrap();
         assert!(registry_host(dir.path(), "reg.example:5000").is_err());
