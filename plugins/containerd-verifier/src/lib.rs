@@ -937,6 +937,65 @@ mod tests {
         assert!(registry_host(dir.path(), "reg.example:5000").is_err());
     }
 
+    /// Mutations of valid inputs (bytes flipped, cut, duplicated) through
+    /// the argument and standard-input parsers: errors, never a panic.
+    #[test]
+    fn parsers_survive_mutated_input() {
+        let desc = format!(
+            r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{D}","size":527,"annotations":{{"a":"b"}}}}"#
+        );
+        let wrapped =
+            format!(r#"{{"descriptor":{desc},"operation":"run","annotations":{{"k":"v"}}}}"#);
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for media_type in [MEDIA_TYPE_DESCRIPTOR, MEDIA_TYPE_VERIFIER_INPUT] {
+            let base = if media_type == MEDIA_TYPE_DESCRIPTOR {
+                &desc
+            } else {
+                &wrapped
+            };
+            let inv = Invocation {
+                name: "r.example/a:v1".to_string(),
+                digest: D.to_string(),
+                stdin_media_type: media_type.to_string(),
+                operation: Some(Operation::Run),
+            };
+            assert!(read_descriptor(&inv, base.as_bytes()).is_ok());
+            for _ in 0..5000 {
+                let mut bytes = base.as_bytes().to_vec();
+                for _ in 0..(next() % 4 + 1) {
+                    let i = (next() as usize) % bytes.len().max(1);
+                    match next() % 4 {
+                        0 => bytes[i] = next() as u8,
+                        1 => bytes.truncate(i),
+                        2 => {
+                            let tail = bytes[i..].to_vec();
+                            bytes.extend_from_slice(&tail);
+                        }
+                        _ => {
+                            let specials = b"{}[]\":,0e\\";
+                            bytes.insert(i, specials[(next() as usize) % specials.len()]);
+                        }
+                    }
+                    if bytes.is_empty() {
+                        break;
+                    }
+                }
+                let _ = read_descriptor(&inv, &bytes);
+                let text = String::from_utf8_lossy(&bytes);
+                let words: Vec<String> = text.split(['"', ',', ':']).map(str::to_string).collect();
+                if let Ok(i) = Invocation::parse(&words) {
+                    let _ = i.digest_reference();
+                }
+            }
+        }
+    }
+
     #[test]
     fn reason_is_one_short_line() {
         let long = format!("a\nb{}", "x".repeat(1000));
