@@ -100,6 +100,10 @@ pub struct VerifyOptions {
     pub ca_file: Option<PathBuf>,
     /// Signatures fetched and verified at once (at least 1).
     pub concurrency: usize,
+    /// Where to send each [`Warning`] as soon as it arises, so that a
+    /// caller sees it even when verification then fails (it is also in
+    /// [`Report::warnings`] when verification ends with a report).
+    pub warnings: Option<std::sync::mpsc::Sender<Warning>>,
 }
 
 impl Default for VerifyOptions {
@@ -116,6 +120,7 @@ impl Default for VerifyOptions {
             password: None,
             ca_file: None,
             concurrency: DEFAULT_CONCURRENCY,
+            warnings: None,
         }
     }
 }
@@ -513,6 +518,12 @@ impl ArtifactVerifier {
         let discovery = artifact::discover(opened, options.max_signatures.max(1))
             .map_err(|e| registry_error("resolving the reference and listing its signatures", e))?;
         let warnings = Warning::of_discovery("verify", &discovery);
+        if let Some(sink) = &options.warnings {
+            for w in &warnings {
+                // A caller that dropped its receiver wants no warnings.
+                let _ = sink.send(w.clone());
+            }
+        }
         let digest_reference = discovery.reference();
         if discovery.signatures.is_empty() {
             return Err(ArtifactFailure::NoSignature {

@@ -16,7 +16,7 @@ use notation_host::config::ConfigDir;
 use notation_host::registry::oci::{Index, ANNOTATION_THUMBPRINTS};
 use notation_host::registry::{ArtifactStore, Descriptor, OciLayout};
 use notation_host::verification::{
-    ArtifactVerifier, ExaminedKind, VerificationError, VerifyOptions,
+    ArtifactVerifier, ExaminedKind, VerificationError, VerifyOptions, Warning,
 };
 use notation_plugin_sdk::envelope::SigningScheme;
 use notation_plugin_sdk::envelope::{self, EnvelopeFormat, LocalSigner, Payload, SignRequest};
@@ -292,6 +292,27 @@ fn typed_errors() {
     assert!(
         e.to_string().contains("no signature is associated with"),
         "{e}"
+    );
+
+    // By tag: the tag warning still reaches the caller, before the error.
+    let (sink, received) = std::sync::mpsc::channel();
+    let e = v
+        .verify(
+            &format!("{}:v1", unsigned.path().display()),
+            &VerifyOptions {
+                warnings: Some(sink),
+                ..options()
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(e, VerificationError::NoSignature(_)), "{e}");
+    let warnings: Vec<Warning> = received.try_iter().collect();
+    assert_eq!(
+        warnings,
+        vec![Warning::Tag {
+            command: "verify",
+            tag: "v1".to_string()
+        }]
     );
 
     // A digest the layout does not hold: resolving it fails while the

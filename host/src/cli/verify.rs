@@ -20,6 +20,7 @@ pub fn run(ctx: &Context, args: VerifyArgs, out: &mut dyn Write) -> Result<(), C
     let user_metadata = parse_key_values("user-metadata", &args.user_metadata)?;
     let plugin_config = parse_key_values("plugin-config", &args.plugin_config)?;
     let verifier = ArtifactVerifier::from_config_dir(ctx.config.clone()).map_err(cli_error)?;
+    let (warnings, shown) = std::sync::mpsc::channel();
     let options = VerifyOptions {
         oci_layout: args.oci_layout,
         scope: args.scope.clone(),
@@ -29,14 +30,17 @@ pub fn run(ctx: &Context, args: VerifyArgs, out: &mut dyn Write) -> Result<(), C
         insecure: args.registry.insecure_registry,
         username: args.registry.username.clone(),
         password: args.registry.password.clone(),
+        warnings: Some(warnings),
         ..VerifyOptions::default()
     };
-    let report = verifier
-        .verify(&args.reference, &options)
-        .map_err(cli_error)?;
-    for w in &report.warnings {
+    let result = verifier.verify(&args.reference, &options);
+    drop(options);
+    // Shown whether or not verification succeeded (the tag warning comes
+    // before a "no signature" error, as upstream prints it).
+    for w in shown.try_iter() {
         eprintln!("Warning: {w}");
     }
+    let report = result.map_err(cli_error)?;
     if report.skipped() {
         return match args.output {
             OutputFormat::Json => {
