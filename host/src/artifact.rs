@@ -2,13 +2,25 @@
 //! (`registry/repository:tag|@digest`) or, with `--oci-layout`, an OCI image
 //! layout reference (`DIR:tag|@digest`), and resolving it to a digest.
 //!
-//! Shared by `sign`, `verify`, `list` and `inspect`.
+//! Shared by `sign`, `verify`, `list` and `inspect`. [`discover`] finds an
+//! artifact's signature manifests (resolving a digest reference while the
+//! referrers are listed) and [`fetch_signatures`] reads several signatures
+//! at once, bounded.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::config::ConfigDir;
+use crate::registry::client::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use crate::registry::{
     ArtifactStore, ClientOptions, CredentialResolver, Credentials, Descriptor, LayoutReference,
-    OciLayout, Reference, RegistryClient, RegistryError, Target,
+    OciLayout, Reference, RegistryClient, RegistryError, Signature, Target,
 };
+
+/// How many registry reads [`discover`] callers run at once by default.
+pub const DEFAULT_CONCURRENCY: usize = 8;
 
 /// How to reach the artifact.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +35,34 @@ pub struct OpenOptions {
     pub username: Option<String>,
     /// `--password` / `$NOTATION_PASSWORD`.
     pub password: Option<String>,
+}
+
+/// Transport settings beyond [`OpenOptions`]: a private CA and a time
+/// budget. The defaults are the registry client's.
+#[derive(Debug, Clone, Default)]
+pub struct TransportOptions {
+    /// PEM file of CA certificates trusted for the registry's TLS
+    /// certificate (replaces the system roots, see
+    /// [`ClientOptions::ca_file`]).
+    pub ca_file: Option<PathBuf>,
+    /// No request may last past this instant: each request's time-out is
+    /// cut to the time left (at least 1 ms).
+    pub deadline: Option<Instant>,
+}
+
+impl TransportOptions {
+    /// The request and connect time-outs for a client made now.
+    fn timeouts(&self) -> (Duration, Duration) {
+        match self.deadline {
+            None => (DEFAULT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT),
+            Some(d) => {
+                let left = d
+                    .saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(1));
+                (DEFAULT_TIMEOUT.min(left), DEFAULT_CONNECT_TIMEOUT.min(left))
+            }
+        }
+    }
 }
 
 /// Why an artifact could not be opened.
@@ -89,6 +129,16 @@ pub fn open(
     reference: &str,
     options: &OpenOptions,
 ) -> Result<OpenedArtifact, ArtifactError> {
+    open_with(config, reference, options, &TransportOptions::default())
+}
+
+/// [`open`] with transport settings (a private CA, a deadline).
+pub fn open_with(
+    config: &ConfigDir,
+    reference: &str,
+    options: &OpenOptions,
+    transport: &TransportOptions,
+) -> Result<OpenedArtifact, ArtifactError> {
     if options.oci_layout {
         let r = LayoutReference::parse(reference)?;
         let layout = OciLayout::open(&r.path)?;
@@ -109,9 +159,13 @@ pub fn open(
         (None, None) => None,
     };
     let resolver = CredentialResolver::new(explicit, Some(config.config_file()));
+    let (timeout, connect_timeout) = transport.timeouts();
     let client_options = ClientOptions {
         insecure: options.insecure || settings.is_insecure_registry(&r.registry),
         force_referrers_tag: options.force_referrers_tag,
+        ca_file: transport.ca_file.clone(),
+        timeout,
+        connect_timeout,
         ..ClientOptions::default()
     };
     let client = RegistryClient::for_reference(&r, client_options, Box::new(resolver))?;
@@ -122,4 +176,114 @@ pub fn open(
         policy_scope: Some(repository_ref.clone()),
         repository_ref,
     })
+}
+
+/// The artifact a reference names and its signature manifests.
+#[derive(Debug)]
+pub struct Discovery {
+    /// The opened store and reference.
+    pub opened: OpenedArtifact,
+    /// The artifact's manifest descriptor.
+    pub subject: Descriptor,
+    /// Its signature manifests, in store order, at most the maximum asked.
+    pub signatures: Vec<Descriptor>,
+    /// When the store holds more signatures than the maximum: the maximum.
+    pub truncated_at: Option<usize>,
+}
+
+impl Discovery {
+    /// `repository@digest` of the artifact.
+    pub fn reference(&self) -> String {
+        self.opened.digest_reference(&self.subject.digest)
+    }
+}
+
+/// Resolves `opened`'s reference and lists at most `max` of its signature
+/// manifests.
+///
+/// With a digest reference, the manifest is resolved (and checked) while
+/// the referrers are listed, on two threads; a tag must be resolved first.
+/// When both fail, the resolution error is reported: it is the first cause
+/// (a missing manifest also has no referrers).
+pub fn discover(opened: OpenedArtifact, max: usize) -> Result<Discovery, RegistryError> {
+    // One more than `max`, so the store stops reading early yet "more than
+    // max" can still be told apart.
+    let limit = max.saturating_add(1);
+    let (subject, mut signatures) = match &opened.target {
+        Target::Digest(digest) => {
+            // Only the digest of the subject is needed to list referrers.
+            let provisional = Descriptor::new(String::new(), digest.clone(), 0);
+            let store = opened.store.as_ref();
+            let target = &opened.target;
+            let (resolved, listed) = std::thread::scope(|s| {
+                let resolving = s.spawn(|| store.resolve(target));
+                let listed = store.list_signatures(&provisional, limit);
+                let resolved = resolving
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (resolved, listed)
+            });
+            let subject = resolved?;
+            (subject, listed?)
+        }
+        Target::Tag(_) => {
+            let subject = opened.resolve()?;
+            let listed = opened.store.list_signatures(&subject, limit)?;
+            (subject, listed)
+        }
+    };
+    let truncated_at = if signatures.len() > max {
+        signatures.truncate(max);
+        Some(max)
+    } else {
+        None
+    };
+    Ok(Discovery {
+        opened,
+        subject,
+        signatures,
+        truncated_at,
+    })
+}
+
+/// Fetches the signature manifests and envelopes `signatures` name, at most
+/// `concurrency` at once, and returns the results in input order. Every
+/// read is checked against its descriptor by the store.
+pub fn fetch_signatures(
+    store: &dyn ArtifactStore,
+    signatures: &[Descriptor],
+    concurrency: usize,
+) -> Vec<Result<Signature, RegistryError>> {
+    let results: Mutex<Vec<Option<Result<Signature, RegistryError>>>> =
+        Mutex::new((0..signatures.len()).map(|_| None).collect());
+    let next = AtomicUsize::new(0);
+    let workers = concurrency.clamp(1, signatures.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(desc) = signatures.get(i) else {
+                    break;
+                };
+                let r = store.fetch_signature(desc);
+                if let Ok(mut slots) = results.lock() {
+                    slots[i] = Some(r);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .zip(signatures)
+        .map(|(r, d)| {
+            r.unwrap_or_else(|| {
+                Err(RegistryError::Config(format!(
+                    "internal error: signature {} was not fetched",
+                    d.digest
+                )))
+            })
+        })
+        .collect()
 }

@@ -11,6 +11,7 @@ use notation_host::registry::{CredentialError, RegistryError};
 use notation_host::signing::SigningError;
 use notation_host::trustpolicy::PolicyError;
 use notation_host::truststore::TrustStoreError;
+use notation_host::verification::VerificationError;
 use notation_host::verifier::ArtifactFailure;
 
 /// Everything a `notation` command can fail with.
@@ -40,6 +41,10 @@ pub enum CliError {
     /// Verification could not start or found nothing to verify.
     #[error(transparent)]
     Verification(#[from] ArtifactFailure),
+    /// Verification through the library failed in a way the variants
+    /// above do not cover (e.g. its deadline passed).
+    #[error(transparent)]
+    Verify(VerificationError),
     /// `plugin install` failed. Download problems are reported without the
     /// "plugin installation failed" prefix, as upstream does.
     #[error("{}", install_message(.0))]

@@ -10,6 +10,8 @@
 //! * [`blob`]: detached signatures of files (`notation blob`).
 //! * [`timestamp`]: RFC 3161 timestamping of signatures and token verification.
 //! * [`truststore`], [`trustpolicy`], [`verifier`]: the verification engine.
+//! * [`verification`]: verifying an artifact end to end (the library API
+//!   behind `notation verify` and the containerd image verifier).
 //! * [`plugin_manager`]: plugin install and uninstall.
 //! * [`fsutil`]: atomic file writes.
 //! * [`http`]: the TLS and agent settings every outbound client shares.
@@ -24,4 +26,5 @@ pub mod signing;
 pub mod timestamp;
 pub mod trustpolicy;
 pub mod truststore;
+pub mod verification;
 pub mod verifier;

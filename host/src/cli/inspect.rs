@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use notation_host::artifact::{self, Discovery, DEFAULT_CONCURRENCY};
 use notation_host::registry::oci::ARTIFACT_TYPE_NOTARY_SIGNATURE;
 use notation_host::registry::Descriptor;
 use notation_host::timestamp::{self, TimestampError};
@@ -18,7 +19,12 @@ use crate::error::CliError;
 
 /// Prints the details of every signature.
 pub fn run(ctx: &Context, args: InspectArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let (opened, subject, signatures) = discover(
+    let Discovery {
+        opened,
+        subject,
+        signatures,
+        ..
+    } = discover(
         ctx,
         &args.reference,
         args.oci_layout,
@@ -27,22 +33,21 @@ pub fn run(ctx: &Context, args: InspectArgs, out: &mut dyn Write) -> Result<(), 
         args.max_signatures,
     )?;
     let reference = opened.digest_reference(&subject.digest);
+    // Every signature is read, DEFAULT_CONCURRENCY at a time, in order.
+    let fetched =
+        artifact::fetch_signatures(opened.store.as_ref(), &signatures, DEFAULT_CONCURRENCY);
     let mut parsed: Vec<(Descriptor, Result<SignatureEnvelope, String>)> = Vec::new();
-    for desc in signatures {
-        let env = opened
-            .store
-            .fetch_signature(&desc)
-            .map_err(|e| e.to_string())
-            .and_then(|sig| {
-                let format = EnvelopeFormat::from_media_type(&sig.envelope_descriptor.media_type)
-                    .ok_or_else(|| {
+    for (desc, fetched) in signatures.into_iter().zip(fetched) {
+        let env = fetched.map_err(|e| e.to_string()).and_then(|sig| {
+            let format = EnvelopeFormat::from_media_type(&sig.envelope_descriptor.media_type)
+                .ok_or_else(|| {
                     format!(
                         "unsupported signature envelope type {:?}",
                         sig.envelope_descriptor.media_type
                     )
                 })?;
-                envelope::parse(format, &sig.envelope).map_err(|e| e.to_string())
-            });
+            envelope::parse(format, &sig.envelope).map_err(|e| e.to_string())
+        });
         parsed.push((desc, env));
     }
     match args.output {

@@ -2,57 +2,28 @@
 
 use std::io::Write;
 
-use notation_host::artifact::{self, OpenOptions, OpenedArtifact};
+use notation_host::artifact::{self, Discovery, OpenOptions};
 use notation_host::registry::oci::ARTIFACT_TYPE_NOTARY_SIGNATURE;
-use notation_host::registry::Descriptor;
+use notation_host::verification::Warning;
 
 use super::args::{ListArgs, OutputFormat, RegistryArgs};
 use super::output::Node;
 use super::Context;
 use crate::error::CliError;
 
-/// Opens the artifact of list/inspect/verify (`what` names the command in
-/// the tag warning), resolves it, and returns its signature manifests (at
-/// most `max`, with a warning when there are more).
+/// Opens the artifact of list/inspect (`what` names the command in the tag
+/// warning), resolves it and lists its signature manifests (at most `max`,
+/// with a warning when there are more). A digest reference is resolved
+/// while the referrers are listed.
 pub fn discover(
     ctx: &Context,
     reference: &str,
     oci_layout: bool,
     registry: &RegistryArgs,
-    what: &str,
+    what: &'static str,
     max: u32,
-) -> Result<(OpenedArtifact, Descriptor, Vec<Descriptor>), CliError> {
-    let opened = open(ctx, reference, oci_layout, registry)?;
-    let subject = opened.resolve()?;
-    if let Some(tag) = opened.tag() {
-        eprintln!(
-            "Warning: Always {what} the artifact using digest(@sha256:...) rather than a tag(:{tag}) because resolved digest may not point to the same signed artifact, as tags are mutable."
-        );
-    }
-    // One more than `max`, so the store stops reading early yet "more
-    // than max" can still be told apart.
-    let max = usize::try_from(max).unwrap_or(usize::MAX);
-    let mut signatures = opened
-        .store
-        .list_signatures(&subject, max.saturating_add(1))?;
-    if signatures.len() > max {
-        eprintln!(
-            "Warning: {} has more than {max} signatures; only the first {max} are examined (raise --max-signatures to examine more)",
-            opened.digest_reference(&subject.digest),
-        );
-        signatures.truncate(max);
-    }
-    Ok((opened, subject, signatures))
-}
-
-/// Opens the artifact named on the command line.
-pub fn open(
-    ctx: &Context,
-    reference: &str,
-    oci_layout: bool,
-    registry: &RegistryArgs,
-) -> Result<OpenedArtifact, CliError> {
-    Ok(artifact::open(
+) -> Result<Discovery, CliError> {
+    let opened = artifact::open(
         &ctx.config,
         reference,
         &OpenOptions {
@@ -62,12 +33,22 @@ pub fn open(
             username: registry.username.clone(),
             password: registry.password.clone(),
         },
-    )?)
+    )?;
+    let discovery = artifact::discover(opened, usize::try_from(max).unwrap_or(usize::MAX))?;
+    for w in Warning::of_discovery(what, &discovery) {
+        eprintln!("Warning: {w}");
+    }
+    Ok(discovery)
 }
 
 /// Prints the signature tree (or JSON).
 pub fn run(ctx: &Context, args: ListArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let (opened, subject, signatures) = discover(
+    let Discovery {
+        opened,
+        subject,
+        signatures,
+        ..
+    } = discover(
         ctx,
         &args.reference,
         args.oci_layout,

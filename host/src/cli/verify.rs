@@ -1,23 +1,17 @@
 //! `notation verify`: verify an artifact's signatures against the trust
-//! policy and trust store. Passes when any signature passes (upstream
-//! semantics); signatures are tried in order until one passes.
+//! policy and trust store, through [`notation_host::verification`]. Passes
+//! when any signature passes (upstream semantics).
 
-use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 
-use notation_host::registry::oci::ANNOTATION_THUMBPRINTS;
-use notation_host::registry::Descriptor;
-use notation_host::trustpolicy::{TrustPolicy, VerificationLevel};
-use notation_host::truststore::{StoreRef, StoreType, TrustStore};
-use notation_host::verifier::{
-    ArtifactFailure, ArtifactOutcome, Check, CheckStatus, NotChecked, SignatureOutcome, Verifier,
-    VerifyInput,
+use notation_host::verification::{
+    status_text, ArtifactVerifier, VerificationError, VerifyOptions,
 };
+use notation_host::verifier::{Check, SignatureOutcome};
 
 use super::args::{OutputFormat, VerifyArgs};
-use super::list::{discover, open, pretty};
+use super::list::pretty;
 use super::output::{parse_key_values, Table};
-use super::x509fmt::sha256_fingerprint;
 use super::Context;
 use crate::error::CliError;
 
@@ -26,130 +20,64 @@ pub fn run(ctx: &Context, args: VerifyArgs, out: &mut dyn Write) -> Result<(), C
     notation_plugin_sdk::client::set_debug_log(args.logging.debug);
     let user_metadata = parse_key_values("user-metadata", &args.user_metadata)?;
     let plugin_config = parse_key_values("plugin-config", &args.plugin_config)?;
-    let (policy, _) = TrustPolicy::load(ctx.config.root())?;
-    let verifier = Verifier::new(
-        policy,
-        TrustStore::from_config_dir(ctx.config.root()),
-        Some(ctx.config.plugins_dir()),
-    );
-
-    // Policy scope: the repository, or --scope for a layout.
-    let scope = if args.oci_layout {
-        args.scope.clone().ok_or(CliError::MissingScope)?
-    } else {
-        // Parse the reference (without network) to learn the repository.
-        let opened = open(ctx, &args.reference, false, &args.registry)?;
-        opened
-            .policy_scope
-            .clone()
-            .unwrap_or_else(|| opened.repository_ref.clone())
+    let verifier = ArtifactVerifier::from_config_dir(ctx.config.clone()).map_err(cli_error)?;
+    let (warnings, shown) = std::sync::mpsc::channel();
+    let options = VerifyOptions {
+        oci_layout: args.oci_layout,
+        scope: args.scope.clone(),
+        max_signatures: usize::try_from(args.max_signatures).unwrap_or(usize::MAX),
+        user_metadata,
+        plugin_config,
+        insecure: args.registry.insecure_registry,
+        username: args.registry.username.clone(),
+        password: args.registry.password.clone(),
+        warnings: Some(warnings),
+        ..VerifyOptions::default()
     };
-    let statement = verifier.statement_for(&scope)?;
-    if statement.verification.level == VerificationLevel::Skip {
-        let opened = open(ctx, &args.reference, args.oci_layout, &args.registry)?;
-        let subject = opened.resolve()?;
-        let reference = opened.digest_reference(&subject.digest);
+    let result = verifier.verify(&args.reference, &options);
+    drop(options);
+    // Shown whether or not verification succeeded (the tag warning comes
+    // before a "no signature" error, as upstream prints it).
+    for w in shown.try_iter() {
+        eprintln!("Warning: {w}");
+    }
+    let report = result.map_err(cli_error)?;
+    if report.skipped() {
         return match args.output {
             OutputFormat::Json => {
-                let doc = serde_json::json!({
-                    "reference": reference,
-                    "result": "skipped",
-                    "trustPolicy": statement.name,
-                    "level": "skip",
-                    "signatures": [],
-                });
-                writeln!(out, "{}", pretty(&doc))?;
+                writeln!(out, "{}", pretty(&report.to_json()))?;
                 Ok(())
             }
             OutputFormat::Text => {
                 writeln!(
                     out,
-                    "Trust policy is configured to skip signature verification for {reference}"
+                    "Trust policy is configured to skip signature verification for {}",
+                    report.reference
                 )?;
                 Ok(())
             }
         };
     }
-
-    let (opened, subject, signatures) = discover(
-        ctx,
-        &args.reference,
-        args.oci_layout,
-        &args.registry,
-        "verify",
-        args.max_signatures,
-    )?;
-    let reference = opened.digest_reference(&subject.digest);
-    if signatures.is_empty() {
-        return Err(ArtifactFailure::NoSignature { reference }.into());
-    }
-    let signatures = prefer_trusted(ctx, &statement.trust_stores, signatures);
-
-    let mut outcomes: Vec<SignatureOutcome> = Vec::new();
-    let mut digests: Vec<String> = Vec::new();
-    let mut fetch_errors: Vec<(String, String)> = Vec::new();
-    for desc in &signatures {
-        let sig = match opened.store.fetch_signature(desc) {
-            Ok(s) => s,
-            Err(e) => {
-                if args.logging.detailed() {
-                    eprintln!("Signature {}: cannot be fetched: {e}", desc.digest);
-                }
-                fetch_errors.push((desc.digest.clone(), e.to_string()));
-                continue;
-            }
-        };
-        let input = VerifyInput {
-            repository: scope.clone(),
-            target_digest: subject.digest.clone(),
-            target_size: Some(subject.size),
-            target_media_type: Some(subject.media_type.clone()),
-            envelope: sig.envelope,
-            envelope_media_type: sig.envelope_descriptor.media_type.clone(),
-            user_metadata: user_metadata.clone(),
-            plugin_config: plugin_config.clone(),
-        };
-        let outcome = verifier.verify_signature(&input)?;
-        if args.logging.detailed() {
-            print_outcome(&desc.digest, &outcome);
+    if args.logging.detailed() {
+        for (digest, e) in &report.fetch_errors {
+            eprintln!("Signature {digest}: cannot be fetched: {e}");
         }
-        let passed = outcome.passed();
-        digests.push(desc.digest.clone());
-        outcomes.push(outcome);
-        if passed {
-            break;
+        for (digest, outcome) in report.verified_digests().zip(&report.outcome.signatures) {
+            print_outcome(digest, outcome);
         }
     }
-
-    let artifact = ArtifactOutcome {
-        statement: statement.name.clone(),
-        level: statement.verification.level,
-        signatures: outcomes,
-    };
-
     if args.output == OutputFormat::Json {
-        writeln!(
-            out,
-            "{}",
-            pretty(&json_report(&reference, &artifact, &digests, &fetch_errors))
-        )?;
+        writeln!(out, "{}", pretty(&report.to_json()))?;
     }
-    let Some(accepted) = artifact.accepted() else {
-        let (check, reason) = match artifact.most_relevant_failure() {
-            Some((_, check, failure)) => (check.as_str().to_string(), failure.to_string()),
-            None => match fetch_errors.first() {
-                Some((digest, e)) => (
-                    "integrity".to_string(),
-                    format!("signature {digest} could not be fetched: {e}"),
-                ),
-                None => (
-                    "integrity".to_string(),
-                    "no signature could be verified".to_string(),
-                ),
-            },
-        };
+    let Some(accepted) = report.accepted() else {
+        let (check, reason) = report.failure().unwrap_or_else(|| {
+            (
+                "integrity".to_string(),
+                "no signature could be verified".to_string(),
+            )
+        });
         return Err(CliError::VerificationFailed {
-            reference,
+            reference: report.reference.clone(),
             check,
             reason,
         });
@@ -160,10 +88,23 @@ pub fn run(ctx: &Context, args: VerifyArgs, out: &mut dyn Write) -> Result<(), C
 
     print_verified(
         out,
-        &reference,
+        &report.reference,
         accepted,
         "The artifact was signed with the following user metadata.",
     )
+}
+
+/// The CLI error for a library verification error: the same variants the
+/// CLI used before the library existed, so messages do not change.
+pub(super) fn cli_error(e: VerificationError) -> CliError {
+    match e {
+        VerificationError::Policy(e) => e.into(),
+        VerificationError::Artifact(e) => e.into(),
+        VerificationError::Registry(e) => e.into(),
+        VerificationError::NoSignature(e) => e.into(),
+        VerificationError::MissingScope => CliError::MissingScope,
+        other => CliError::Verify(other),
+    }
 }
 
 /// The success report of `verify` and `blob verify`: logged failures as
@@ -200,52 +141,6 @@ pub(super) fn print_verified(
     Ok(())
 }
 
-/// Puts first the signatures whose manifest annotation
-/// `io.cncf.notary.x509chain.thumbprint#S256` names a certificate of the
-/// statement's trust stores, so the signature most likely to pass is tried
-/// first. Only the order changes: every signature is still examined until
-/// one passes, so the outcome is the same as without the hint.
-fn prefer_trusted(
-    ctx: &Context,
-    stores: &[StoreRef],
-    signatures: Vec<Descriptor>,
-) -> Vec<Descriptor> {
-    let trust_store = TrustStore::from_config_dir(ctx.config.root());
-    let mut trusted = HashSet::new();
-    for r in stores.iter().filter(|r| r.store_type != StoreType::Tsa) {
-        if let Ok(store) = trust_store.load(r.store_type, &r.name) {
-            for c in &store.certificates {
-                trusted.insert(sha256_fingerprint(&c.certificate));
-            }
-        }
-    }
-    let matches = |d: &Descriptor| {
-        d.annotations
-            .as_ref()
-            .and_then(|a| a.get(ANNOTATION_THUMBPRINTS))
-            .and_then(|v| serde_json::from_str::<Vec<String>>(v).ok())
-            .is_some_and(|prints| {
-                prints
-                    .iter()
-                    .any(|p| trusted.contains(&p.to_ascii_lowercase()))
-            })
-    };
-    let (mut first, rest): (Vec<_>, Vec<_>) = signatures.into_iter().partition(|d| matches(d));
-    first.extend(rest);
-    first
-}
-
-fn status_text(s: &CheckStatus) -> (&'static str, Option<String>) {
-    match s {
-        CheckStatus::Passed => ("passed", None),
-        CheckStatus::Failed(f) => ("failed", Some(f.to_string())),
-        CheckStatus::Logged(f) => ("failed (logged)", Some(f.to_string())),
-        CheckStatus::Skipped => ("skipped", None),
-        CheckStatus::NotChecked(NotChecked::NotApplicable) => ("not applicable", None),
-        CheckStatus::NotEvaluated => ("not evaluated", None),
-    }
-}
-
 /// `-v`/`-d`: every validation's outcome for one signature, on stderr.
 fn print_outcome(digest: &str, outcome: &SignatureOutcome) {
     eprintln!(
@@ -261,47 +156,4 @@ fn print_outcome(digest: &str, outcome: &SignatureOutcome) {
             None => eprintln!("  {check}: {status}"),
         }
     }
-}
-
-fn json_report(
-    reference: &str,
-    artifact: &ArtifactOutcome,
-    digests: &[String],
-    fetch_errors: &[(String, String)],
-) -> serde_json::Value {
-    let signatures: Vec<serde_json::Value> = artifact
-        .signatures
-        .iter()
-        .zip(digests)
-        .map(|(o, digest)| {
-            let checks: BTreeMap<String, serde_json::Value> = Check::ALL
-                .iter()
-                .map(|c| {
-                    let (status, detail) = status_text(o.status(*c));
-                    let mut v = serde_json::json!({ "result": status });
-                    if let Some(d) = detail {
-                        v["error"] = d.into();
-                    }
-                    (c.as_str().to_string(), v)
-                })
-                .collect();
-            serde_json::json!({
-                "digest": digest,
-                "result": if o.passed() { "passed" } else { "failed" },
-                "signer": o.signer,
-                "checks": checks,
-                "userMetadata": o.payload.as_ref().and_then(|p| p.target_artifact.annotations.clone()).unwrap_or_default(),
-            })
-        })
-        .chain(fetch_errors.iter().map(|(d, e)| {
-            serde_json::json!({ "digest": d, "result": "failed", "error": e })
-        }))
-        .collect();
-    serde_json::json!({
-        "reference": reference,
-        "result": if artifact.passed() { "passed" } else { "failed" },
-        "trustPolicy": artifact.statement,
-        "level": artifact.level.as_str(),
-        "signatures": signatures,
-    })
 }

@@ -1,0 +1,5 @@
+//! The `notation-containerd-verifier` executable.
+
+fn main() {
+    notation_containerd_verifier::main()
+}
