@@ -527,3 +527,129 @@ fn crl_for_another_issuer_under_the_same_url_is_ignored() {
     assert_revoked_by_crl(checker(cache.path()).check(&b.chain(), None));
     assert_eq!(server.hits(), 2);
 }
+
+/// Copies the directory tree `src` to `dst`.
+fn copy_tree(src: &Path, dst: &Path) {
+    fs::create_dir_all(dst).unwrap();
+    for entry in fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let to = dst.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to);
+        } else {
+            fs::copy(entry.path(), to).unwrap();
+        }
+    }
+}
+
+/// `notation verify` as a user runs it: the default checker caches in
+/// `$NOTATION_CACHE`, so the second verification makes no request and a
+/// later revocation is only seen once the cached CRL is gone.
+#[test]
+fn cli_verify_uses_the_notation_cache() {
+    const IMAGE: &str = "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9";
+    let env = support::Env::new();
+    let work = env.dir.path();
+    let server = CrlServer::start(Vec::new());
+    let root_key = key();
+    let root = CertBuilder::new(name("root"), &root_key, Kind::Ca).build();
+    let leaf_key = key();
+    let leaf = CertBuilder::new(name("leaf"), &leaf_key, Kind::CodeSigning)
+        .issuer(Some((&root, &root_key)))
+        .crl(Some(&server.url))
+        .build();
+    let p = Pki {
+        root_key,
+        root,
+        leaf,
+    };
+    *server.body.lock().unwrap() = p.crl(&[], Some(support::pki::DAY));
+
+    // A local signing key (keyPath/certPath), the root trusted for the
+    // layout's scope.
+    let key_path = work.join("leaf.key");
+    let cert_path = work.join("leaf.crt");
+    fs::write(&key_path, leaf_key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+    let mut chain = p.leaf.to_pem().unwrap();
+    chain.extend(p.root.to_pem().unwrap());
+    fs::write(&cert_path, chain).unwrap();
+    fs::create_dir_all(env.config()).unwrap();
+    fs::write(
+        env.config().join("signingkeys.json"),
+        serde_json::json!({
+            "default": "leaf",
+            "keys": [{"name": "leaf", "keyPath": key_path, "certPath": cert_path}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let root_pem = work.join("root.pem");
+    fs::write(&root_pem, p.root.to_pem().unwrap()).unwrap();
+    env.ok(&[
+        "cert",
+        "add",
+        "-t",
+        "ca",
+        "-s",
+        "acme",
+        root_pem.to_str().unwrap(),
+    ]);
+    let policy = work.join("trustpolicy.json");
+    fs::write(
+        &policy,
+        serde_json::json!({
+            "version": "1.0",
+            "trustPolicies": [{
+                "name": "layouts",
+                "registryScopes": ["local/e2e"],
+                "signatureVerification": {"level": "strict"},
+                "trustStores": ["ca:acme"],
+                "trustedIdentities": ["*"]
+            }]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    env.ok(&["policy", "import", "--force", policy.to_str().unwrap()]);
+
+    let layout = work.join("e2e");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/oci-layouts/e2e"),
+        &layout,
+    );
+    let image = format!("{}@{IMAGE}", layout.display());
+    env.ok(&["sign", "--oci-layout", &image]);
+
+    let cache = work.join("cache");
+    let verify = || {
+        env.cmd(&["verify", "--oci-layout", "--scope", "local/e2e", &image])
+            .env("NOTATION_CACHE", &cache)
+            .output()
+            .unwrap()
+    };
+    for _ in 0..2 {
+        let out = verify();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(server.hits(), 1, "the second verify downloaded the CRL");
+    assert!(cache
+        .join("crl")
+        .join(hex::encode(Sha256::digest(server.url.as_bytes())))
+        .is_file());
+
+    // Revoked now: the cached CRL is still current, so verify still
+    // passes without asking (as upstream); with the entry gone it fails.
+    *server.body.lock().unwrap() = p.crl(&[&p.leaf], Some(support::pki::DAY));
+    assert!(verify().status.success());
+    assert_eq!(server.hits(), 1);
+    fs::remove_dir_all(cache.join("crl")).unwrap();
+    let out = verify();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("revoked"), "{stderr}");
+    assert_eq!(server.hits(), 2);
+}
