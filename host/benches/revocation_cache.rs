@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use notation_host::verifier::revocation::cache::RevocationCache;
+use notation_host::verifier::revocation::crl;
 use notation_host::verifier::{OnlineRevocationChecker, RevocationChecker, RevocationStatus};
 use openssl::asn1::Asn1Time;
 use openssl::hash::MessageDigest;
@@ -63,10 +64,11 @@ fn bench(c: &mut Criterion) {
         b.add_revoked(r.build()).expect("add");
     }
     b.sign(&root_key, MessageDigest::sha256()).expect("sign");
-    let crl = b.build().expect("crl").to_der().expect("der");
-    eprintln!("CRL: {} entries, {} bytes", ENTRIES, crl.len());
+    let crl_der = b.build().expect("crl").to_der().expect("der");
+    eprintln!("CRL: {} entries, {} bytes", ENTRIES, crl_der.len());
+    let served = crl_der.clone();
     pki::serve_http(listener, move |_| {
-        ("200 OK", "application/pkix-crl", crl.clone())
+        ("200 OK", "application/pkix-crl", served.clone())
     });
 
     let chain = [leaf, root];
@@ -90,6 +92,17 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("warm_cache", |b| {
         b.iter(|| assert_eq!(cached.check(&chain, None), RevocationStatus::Good))
+    });
+    // What every use costs whatever the source: checking the CRL itself.
+    let t = time::OffsetDateTime::now_utc();
+    g.bench_function("evaluate_only", |b| {
+        b.iter(|| crl::evaluate(&crl_der, &chain[0], &chain[1], &url, None, t).expect("good"))
+    });
+    g.bench_function("openssl_parse_only", |b| {
+        b.iter(|| openssl::x509::X509Crl::from_der(&crl_der).expect("parse"))
+    });
+    g.bench_function("store_only", |b| {
+        b.iter(|| cache.store_crl(&url, &crl_der, t).expect("store"))
     });
     g.finish();
 }

@@ -52,8 +52,30 @@ pub fn atomic_create_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()>
     write_via_temp(path, bytes, mode, false)
 }
 
+/// Writes `bytes` to `path` atomically (temporary file, rename) but without
+/// the fsyncs of [`atomic_write`]: readers never see a partial file, but
+/// after a power loss the entry may be empty or old.
+///
+/// Only for caches whose entries are checked on every read and may be
+/// thrown away (the revocation cache), where the fsyncs would cost more
+/// than the cache saves.
+pub fn atomic_write_unsynced(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    write_via_temp_with(path, bytes, mode, true, false)
+}
+
 /// The common body of [`atomic_write`] and [`atomic_create_new`].
 fn write_via_temp(path: &Path, bytes: &[u8], mode: u32, replace: bool) -> io::Result<()> {
+    write_via_temp_with(path, bytes, mode, replace, true)
+}
+
+/// [`write_via_temp`], fsyncing the file and directory when `sync`.
+fn write_via_temp_with(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    replace: bool,
+    sync: bool,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -71,13 +93,17 @@ fn write_via_temp(path: &Path, bytes: &[u8], mode: u32, replace: bool) -> io::Re
     #[cfg(not(unix))]
     let _ = mode;
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
+    if sync {
+        tmp.as_file().sync_all()?;
+    }
     if replace {
         tmp.persist(path).map_err(|e| e.error)?;
     } else {
         tmp.persist_noclobber(path).map_err(|e| e.error)?;
     }
-    sync_dir(dir);
+    if sync {
+        sync_dir(dir);
+    }
     Ok(())
 }
 

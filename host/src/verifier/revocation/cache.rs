@@ -19,9 +19,10 @@
 //! passes exactly the checks a fresh download passes (signature to the
 //! issuer, allowed algorithm, scope, validity). Anything else (unreadable,
 //! corrupt, forged, stale, from another issuer) is a miss: the data is
-//! downloaded again and the entry replaced. Writes are atomic
-//! ([`crate::fsutil::atomic_write`]); a failed write never fails a
-//! verification (see [`CacheError`]).
+//! downloaded again and the entry replaced. Writes are atomic (temporary
+//! file and rename, [`crate::fsutil::atomic_write_unsynced`]: no fsync, as
+//! a torn entry is only a miss); a failed write never fails a verification
+//! (see [`CacheError`]).
 
 use std::path::{Path, PathBuf};
 
@@ -91,13 +92,33 @@ fn asn1_time(t: &openssl::asn1::Asn1TimeRef) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(i64::from(d.days) * 86400 + i64::from(d.secs)).ok()
 }
 
-/// The `nextUpdate` of a DER (or PEM) CRL, and the CRL as DER.
-pub fn crl_next_update(bytes: &[u8]) -> Option<(Vec<u8>, OffsetDateTime)> {
-    let crl = X509Crl::from_der(bytes)
-        .or_else(|_| X509Crl::from_pem(bytes))
-        .ok()?;
-    let next = asn1_time(crl.next_update()?)?;
-    Some((crl.to_der().ok()?, next))
+/// The `nextUpdate` of a DER CRL, read from the start of its
+/// `TBSCertList` only (RFC 5280 section 5.1: version, signature, issuer,
+/// thisUpdate, nextUpdate), without decoding the revoked entries: this
+/// only decides whether a cache entry is worth verifying, which
+/// [`super::crl::evaluate`] then does on the whole CRL.
+pub fn crl_next_update(der: &[u8]) -> Option<OffsetDateTime> {
+    use cms::cert::x509::time::Time;
+    use der::asn1::AnyRef;
+    use der::{Decode, Header, Reader, SliceReader, Tag};
+    let mut r = SliceReader::new(der).ok()?;
+    for _ in 0..2 {
+        // CertificateList, then TBSCertList.
+        if Header::decode(&mut r).ok()?.tag != Tag::Sequence {
+            return None;
+        }
+    }
+    if r.peek_tag().ok()? == Tag::Integer {
+        AnyRef::decode(&mut r).ok()?; // version
+    }
+    AnyRef::decode(&mut r).ok()?; // signature algorithm
+    AnyRef::decode(&mut r).ok()?; // issuer
+    Time::decode(&mut r).ok()?; // thisUpdate
+    if !matches!(r.peek_tag().ok()?, Tag::UtcTime | Tag::GeneralizedTime) {
+        return None;
+    }
+    let next = Time::decode(&mut r).ok()?;
+    OffsetDateTime::from_unix_timestamp(i64::try_from(next.to_unix_duration().as_secs()).ok()?).ok()
 }
 
 impl RevocationCache {
@@ -150,8 +171,7 @@ impl RevocationCache {
         if der.len() as u64 > max_der_bytes {
             return None;
         }
-        let (der, next_update) = crl_next_update(&der)?;
-        (next_update > now).then_some(der)
+        (crl_next_update(&der)? > now).then_some(der)
     }
 
     /// Keeps `crl` (downloaded from `url` and verified) until its
@@ -164,12 +184,23 @@ impl RevocationCache {
         now: OffsetDateTime,
     ) -> Result<bool, CacheError> {
         let path = self.crl_path(url);
-        let Some((der, next_update)) = crl_next_update(crl) else {
-            return Ok(false);
+        // Stored as DER (a server may have sent PEM); parsed once.
+        let (parsed, pem_as_der) = match X509Crl::from_der(crl) {
+            Ok(c) => (c, None),
+            Err(_) => match X509Crl::from_pem(crl).and_then(|c| c.to_der().map(|d| (c, d))) {
+                Ok((c, d)) => (c, Some(d)),
+                Err(_) => return Ok(false),
+            },
         };
-        if next_update <= now {
+        // openssl's reading of nextUpdate decides what is stored.
+        let fresh = parsed
+            .next_update()
+            .and_then(asn1_time)
+            .is_some_and(|next| next > now);
+        if !fresh {
             return Ok(false);
         }
+        let der = pem_as_der.as_deref().unwrap_or(crl);
         let entry = CrlEntry {
             base_crl: base64::engine::general_purpose::STANDARD.encode(der),
             delta_crl: None,
@@ -212,12 +243,14 @@ impl RevocationCache {
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
-    crate::fsutil::atomic_write(path, bytes, crate::fsutil::MODE_PRIVATE).map_err(|source| {
-        CacheError::Io {
+    // No fsync: entries are verified on every read, so one lost or torn
+    // by a crash is only a miss.
+    crate::fsutil::atomic_write_unsynced(path, bytes, crate::fsutil::MODE_PRIVATE).map_err(
+        |source| CacheError::Io {
             path: path.to_path_buf(),
             source,
-        }
-    })
+        },
+    )
 }
 
 /// Reports a cache write failure on stderr, once per process: the cache is
@@ -241,6 +274,51 @@ mod tests {
             c.crl_path("http://example.com/a.crl"),
             Path::new("/c/crl").join(hex::encode(Sha256::digest(b"http://example.com/a.crl")))
         );
+    }
+
+    #[test]
+    fn next_update_read_from_the_header_matches_openssl() {
+        use openssl::asn1::Asn1Time;
+        use openssl::hash::MessageDigest;
+        let key = openssl::pkey::PKey::from_ec_key(
+            openssl::ec::EcKey::generate(
+                &openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1)
+                    .unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let mut name = openssl::x509::X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "ca").unwrap();
+        let name = name.build();
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let mut b = openssl::x509::X509CrlBuilder::new().unwrap();
+        b.set_issuer_name(&name).unwrap();
+        let mut aki = vec![0x30, 22, 0x80, 20];
+        aki.extend_from_slice(&[7; 20]);
+        for (oid, value) in [("2.5.29.20", vec![2, 1, 7]), ("2.5.29.35", aki)] {
+            b.append_extension(
+                openssl::x509::X509Extension::new_from_der(
+                    &openssl::asn1::Asn1Object::from_str(oid).unwrap(),
+                    false,
+                    &openssl::asn1::Asn1OctetString::new_from_bytes(&value).unwrap(),
+                )
+                .unwrap(),
+            )
+            .unwrap();
+        }
+        b.set_last_update(&Asn1Time::from_unix(now - 60).unwrap())
+            .unwrap();
+        b.set_next_update(&Asn1Time::from_unix(now + 3600).unwrap())
+            .unwrap();
+        b.sign(&key, MessageDigest::sha256()).unwrap();
+        let crl = b.build().unwrap();
+        let der = crl.to_der().unwrap();
+        let expected = asn1_time(crl.next_update().unwrap()).unwrap();
+        assert_eq!(crl_next_update(&der), Some(expected));
+        assert_eq!(expected.unix_timestamp(), now + 3600);
+        assert_eq!(crl_next_update(&der[..40]), None);
+        assert_eq!(crl_next_update(b"\x30\x03\x02\x01\x00"), None);
     }
 
     #[test]
