@@ -85,13 +85,6 @@ fn hex_sha256(parts: &[&[u8]]) -> String {
     hex::encode(h.finalize())
 }
 
-/// `t` as an [`OffsetDateTime`].
-fn asn1_time(t: &openssl::asn1::Asn1TimeRef) -> Option<OffsetDateTime> {
-    let epoch = openssl::asn1::Asn1Time::from_unix(0).ok()?;
-    let d = epoch.diff(t).ok()?;
-    OffsetDateTime::from_unix_timestamp(i64::from(d.days) * 86400 + i64::from(d.secs)).ok()
-}
-
 /// The `nextUpdate` of a DER CRL, read from the start of its
 /// `TBSCertList` only (RFC 5280 section 5.1: version, signature, issuer,
 /// thisUpdate, nextUpdate), without decoding the revoked entries: this
@@ -184,23 +177,23 @@ impl RevocationCache {
         now: OffsetDateTime,
     ) -> Result<bool, CacheError> {
         let path = self.crl_path(url);
-        // Stored as DER (a server may have sent PEM); parsed once.
-        let (parsed, pem_as_der) = match X509Crl::from_der(crl) {
-            Ok(c) => (c, None),
-            Err(_) => match X509Crl::from_pem(crl).and_then(|c| c.to_der().map(|d| (c, d))) {
-                Ok((c, d)) => (c, Some(d)),
+        // Stored as DER (a server may have sent PEM). The caller has
+        // verified the whole CRL: only nextUpdate is read here.
+        let pem_as_der;
+        let der = if crl_next_update(crl).is_some() {
+            crl
+        } else {
+            match X509Crl::from_pem(crl).and_then(|c| c.to_der()) {
+                Ok(der) => {
+                    pem_as_der = der;
+                    &pem_as_der
+                }
                 Err(_) => return Ok(false),
-            },
+            }
         };
-        // openssl's reading of nextUpdate decides what is stored.
-        let fresh = parsed
-            .next_update()
-            .and_then(asn1_time)
-            .is_some_and(|next| next > now);
-        if !fresh {
+        if crl_next_update(der).is_none_or(|next| next <= now) {
             return Ok(false);
         }
-        let der = pem_as_der.as_deref().unwrap_or(crl);
         let entry = CrlEntry {
             base_crl: base64::engine::general_purpose::STANDARD.encode(der),
             delta_crl: None,
@@ -265,6 +258,13 @@ pub(crate) fn warn_once(error: &CacheError) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `t` as an [`OffsetDateTime`].
+    fn asn1_time(t: &openssl::asn1::Asn1TimeRef) -> Option<OffsetDateTime> {
+        let epoch = openssl::asn1::Asn1Time::from_unix(0).ok()?;
+        let d = epoch.diff(t).ok()?;
+        OffsetDateTime::from_unix_timestamp(i64::from(d.days) * 86400 + i64::from(d.secs)).ok()
+    }
 
     #[test]
     fn entry_names_follow_upstream_for_crls() {
