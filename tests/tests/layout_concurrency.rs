@@ -14,8 +14,6 @@ use notation_e2e::{copy_dir, vectors_dir};
 
 /// The image in `oci-layouts/e2e` (tag `v1`).
 const DIGEST: &str = "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9";
-/// How many signers run at once.
-const SIGNERS: usize = 8;
 
 fn notation_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("NOTATION_BIN") {
@@ -76,7 +74,18 @@ fn signatures_in_index(layout: &Path) -> Vec<String> {
 }
 
 #[test]
-fn concurrent_signers_on_one_layout_lose_no_signature() {
+fn eight_concurrent_signers_on_one_layout_lose_no_signature() {
+    concurrent_signers(8);
+}
+
+#[test]
+fn sixteen_concurrent_signers_on_one_layout_lose_no_signature() {
+    concurrent_signers(16);
+}
+
+/// `signers` processes sign one image of a fresh copy of `oci-layouts/e2e`
+/// at once; all must succeed and all signatures must be listed.
+fn concurrent_signers(signers: usize) {
     let home = tempfile::tempdir().expect("temp dir");
     let args = ["cert", "generate-test", "--default", "acme"];
     check(&args, &notation(home.path(), &args).output().expect("run"));
@@ -89,7 +98,7 @@ fn concurrent_signers_on_one_layout_lose_no_signature() {
 
     // Start all signers before waiting for any; distinct metadata makes
     // every signature (and so every manifest) distinct.
-    let metadata: Vec<String> = (0..SIGNERS).map(|i| format!("signer={i}")).collect();
+    let metadata: Vec<String> = (0..signers).map(|i| format!("signer={i}")).collect();
     let runs: Vec<(Vec<&str>, std::process::Child)> = metadata
         .iter()
         .map(|m| {
@@ -105,10 +114,10 @@ fn concurrent_signers_on_one_layout_lose_no_signature() {
     }
 
     let mut signatures = signatures_in_index(&layout);
-    assert_eq!(signatures.len(), SIGNERS, "index.json: {signatures:?}");
+    assert_eq!(signatures.len(), signers, "index.json: {signatures:?}");
     signatures.sort();
     signatures.dedup();
-    assert_eq!(signatures.len(), SIGNERS, "duplicate entries");
+    assert_eq!(signatures.len(), signers, "duplicate entries");
 
     // `notation list` shows each of them.
     let args = ["list", "--oci-layout", image.as_str()];
