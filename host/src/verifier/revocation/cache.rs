@@ -153,7 +153,7 @@ impl RevocationCache {
     pub fn load_crl(&self, url: &str, max_der_bytes: u64, now: OffsetDateTime) -> Option<Vec<u8>> {
         // base64 grows the data by 4/3; allow some room for the JSON.
         let cap = max_der_bytes / 3 * 4 + 8 + 1024;
-        let raw = crate::fsutil::read_capped(&self.crl_path(url), cap).ok()?;
+        let raw = read_entry(&self.crl_path(url), cap)?;
         let entry: CrlEntry = serde_json::from_slice(&raw).ok()?;
         if entry.delta_crl.is_some() {
             return None;
@@ -216,8 +216,7 @@ impl RevocationCache {
         issuer: &X509Ref,
         max_bytes: u64,
     ) -> Option<Vec<u8>> {
-        let path = self.ocsp_path(url, cert, issuer)?;
-        crate::fsutil::read_capped(&path, max_bytes).ok()
+        read_entry(&self.ocsp_path(url, cert, issuer)?, max_bytes)
     }
 
     /// Keeps a verified OCSP `response` from `url` about `cert`.
@@ -233,6 +232,28 @@ impl RevocationCache {
         };
         write(&path, response)
     }
+}
+
+/// The bytes of the entry at `path` if it is a regular file of at most
+/// `cap` bytes. Opened without blocking, so a FIFO or device planted in
+/// the cache cannot stall a verification.
+fn read_entry(path: &Path, cap: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > cap {
+        return None;
+    }
+    let mut buf = Vec::new();
+    file.take(cap + 1).read_to_end(&mut buf).ok()?;
+    (buf.len() as u64 <= cap).then_some(buf)
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
@@ -339,5 +360,26 @@ mod tests {
         }
         // Not a CRL: nothing stored.
         assert!(!c.store_crl(url, b"junk", now).unwrap());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_or_directory_in_place_of_an_entry_is_a_miss_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = RevocationCache::new(dir.path());
+        let url = "http://127.0.0.1:1/x.crl";
+        let path = c.crl_path(url);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let cpath = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(cpath.as_ptr(), 0o600) }, 0);
+        assert!(c
+            .load_crl(url, 1 << 20, OffsetDateTime::now_utc())
+            .is_none());
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        assert!(c
+            .load_crl(url, 1 << 20, OffsetDateTime::now_utc())
+            .is_none());
     }
 }
