@@ -52,8 +52,30 @@ pub fn atomic_create_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()>
     write_via_temp(path, bytes, mode, false)
 }
 
+/// Writes `bytes` to `path` atomically (temporary file, rename) but without
+/// the fsyncs of [`atomic_write`]: readers never see a partial file, but
+/// after a power loss the entry may be empty or old.
+///
+/// Only for caches whose entries are checked on every read and may be
+/// thrown away (the revocation cache), where the fsyncs would cost more
+/// than the cache saves.
+pub fn atomic_write_unsynced(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    write_via_temp_with(path, bytes, mode, true, false)
+}
+
 /// The common body of [`atomic_write`] and [`atomic_create_new`].
 fn write_via_temp(path: &Path, bytes: &[u8], mode: u32, replace: bool) -> io::Result<()> {
+    write_via_temp_with(path, bytes, mode, replace, true)
+}
+
+/// [`write_via_temp`], fsyncing the file and directory when `sync`.
+fn write_via_temp_with(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    replace: bool,
+    sync: bool,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -71,13 +93,17 @@ fn write_via_temp(path: &Path, bytes: &[u8], mode: u32, replace: bool) -> io::Re
     #[cfg(not(unix))]
     let _ = mode;
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
+    if sync {
+        tmp.as_file().sync_all()?;
+    }
     if replace {
         tmp.persist(path).map_err(|e| e.error)?;
     } else {
         tmp.persist_noclobber(path).map_err(|e| e.error)?;
     }
-    sync_dir(dir);
+    if sync {
+        sync_dir(dir);
+    }
     Ok(())
 }
 
@@ -95,6 +121,72 @@ pub fn read_capped(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
         ));
     }
     Ok(buf)
+}
+
+/// An exclusive advisory lock (`flock`) on a lock file, released when
+/// dropped (or when the process ends, however it ends).
+///
+/// Used to serialise read-modify-write cycles of a file shared between
+/// processes (an OCI layout's `index.json`): the lock lives on a separate,
+/// never-replaced file, because the guarded file itself is replaced by
+/// rename on every write.
+#[derive(Debug)]
+pub struct FileLock {
+    _file: fs::File,
+}
+
+impl FileLock {
+    /// Creates `path` if needed (mode 0644) and takes an exclusive lock on
+    /// it, waiting up to `timeout` for other holders; then fails with
+    /// [`io::ErrorKind::TimedOut`].
+    pub fn exclusive(path: &Path, timeout: std::time::Duration) -> io::Result<FileLock> {
+        let mut options = fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(MODE_PUBLIC);
+        }
+        let file = options.open(path)?;
+        lock_with_deadline(&file, timeout)?;
+        Ok(FileLock { _file: file })
+    }
+}
+
+#[cfg(unix)]
+fn lock_with_deadline(file: &fs::File, timeout: std::time::Duration) -> io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    let deadline = std::time::Instant::now() + timeout;
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        // SAFETY: flock on a descriptor this function borrows for the call.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EWOULDBLOCK) => {}
+            Some(libc::EINTR) => continue,
+            _ => return Err(err),
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "another process held the lock for more than {}s",
+                    timeout.as_secs()
+                ),
+            ));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(50));
+    }
+}
+
+#[cfg(not(unix))]
+fn lock_with_deadline(_file: &fs::File, _timeout: std::time::Duration) -> io::Result<()> {
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -141,6 +233,20 @@ mod tests {
         let err = atomic_create_new(&path, b"other", MODE_PRIVATE).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(fs::read(&path).unwrap(), b"secret");
+    }
+
+    #[test]
+    fn file_lock_is_exclusive_and_released_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.lock");
+        let short = std::time::Duration::from_millis(50);
+        let held = FileLock::exclusive(&path, short).unwrap();
+        // flock locks belong to the open file description: a second open,
+        // even in this process, has to wait.
+        let err = FileLock::exclusive(&path, short).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        drop(held);
+        FileLock::exclusive(&path, short).unwrap();
     }
 
     #[test]

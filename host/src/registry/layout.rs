@@ -9,6 +9,12 @@
 //! are found by scanning the manifests listed in `index.json` for a
 //! matching `subject`, plus the referrers tag-schema index
 //! (`org.opencontainers.image.ref.name` = `sha256-<hex>`) when present.
+//!
+//! Several processes may sign into one layout at once: `index.json` is
+//! only changed while holding an exclusive `flock` on `index.json.lock`
+//! next to it, re-read under that lock, and replaced atomically (temporary
+//! file, fsync, rename), so no writer's entry is lost and readers never
+//! see a partial file.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
@@ -28,6 +34,8 @@ use super::{ArtifactStore, PushedSignature};
 
 /// Largest `index.json` we read.
 const MAX_INDEX_JSON: u64 = 16 * 1024 * 1024;
+/// How long a writer waits for another to finish updating `index.json`.
+const INDEX_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// An OCI image layout directory.
 #[derive(Debug, Clone)]
@@ -84,6 +92,24 @@ impl OciLayout {
         let name = path.display().to_string();
         let bytes = super::client::read_capped(&mut &file, MAX_INDEX_JSON, "index.json", &name)?;
         oci::parse_json(&bytes, "index.json", &name)
+    }
+
+    /// Runs `update` on the current `index.json` while holding the layout's
+    /// index lock, writing the result back when `update` returns `true`.
+    fn update_index(&self, update: impl FnOnce(&mut Index) -> bool) -> Result<(), RegistryError> {
+        let lock_path = self.root.join("index.json.lock");
+        let _lock = crate::fsutil::FileLock::exclusive(&lock_path, INDEX_LOCK_TIMEOUT).map_err(
+            |source| RegistryError::Io {
+                action: "lock",
+                path: lock_path.clone(),
+                source,
+            },
+        )?;
+        let mut index = self.read_index()?;
+        if update(&mut index) {
+            self.write_index(&index)?;
+        }
+        Ok(())
     }
 
     fn write_index(&self, index: &Index) -> Result<(), RegistryError> {
@@ -315,19 +341,21 @@ impl ArtifactStore for OciLayout {
             SignatureManifestForm::Legacy,
         );
         self.write_blob(&bytes)?;
-        let mut index = self.read_index()?;
-        if !index
-            .manifests
-            .iter()
-            .any(|d| d.digest == manifest_desc.digest)
-        {
+        self.update_index(|index| {
+            if index
+                .manifests
+                .iter()
+                .any(|d| d.digest == manifest_desc.digest)
+            {
+                return false;
+            }
             // As upstream: the entry carries the annotations but no
             // artifactType (the manifest itself has none).
             let mut entry = manifest_desc.clone();
             entry.artifact_type = None;
             index.manifests.push(entry);
-            self.write_index(&index)?;
-        }
+            true
+        })?;
         Ok(PushedSignature {
             manifest: manifest_desc,
             warnings: Vec::new(),

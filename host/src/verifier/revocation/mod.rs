@@ -19,7 +19,13 @@
 //! Limits (see [`fetch`]): OCSP 2 s and 1 MiB per URL, CRL 5 s and 16 MiB
 //! per URL (the spec's default time-outs); `http://` and `https://` only.
 //! Freshness is judged against the system clock with 5 minutes of leeway.
+//!
+//! With a [`cache::RevocationCache`] (the default checker uses the notation
+//! cache directory), CRLs and OCSP responses are kept until their
+//! `nextUpdate` and re-verified like downloads each time they are used; a
+//! fresh cache means no network request at all.
 
+pub mod cache;
 pub mod crl;
 pub mod fetch;
 pub mod ocsp;
@@ -32,9 +38,10 @@ use cms::cert::x509::spki::AlgorithmIdentifierOwned;
 use openssl::x509::{X509Ref, X509};
 use time::OffsetDateTime;
 
+use self::cache::RevocationCache;
 use self::crl::{CrlError, CrlVerdict};
 use self::fetch::FetchLimits;
-use self::ocsp::{CertStatus, OcspError};
+use self::ocsp::{Answer, CertStatus, OcspError};
 
 /// How a revocation was established.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,12 +232,14 @@ enum CertResult {
 }
 
 /// OCSP with CRL fallback over HTTP; the default checker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OnlineRevocationChecker {
     /// Limits for each OCSP request.
     pub ocsp: FetchLimits,
     /// Limits for each CRL download.
     pub crl: FetchLimits,
+    /// Where CRLs and OCSP responses are cached (`None`: no cache).
+    pub cache: Option<RevocationCache>,
 }
 
 impl Default for OnlineRevocationChecker {
@@ -246,11 +255,78 @@ impl Default for OnlineRevocationChecker {
                 max_bytes: 16 * 1024 * 1024,
                 max_redirects: 3,
             },
+            cache: RevocationCache::from_env(),
         }
     }
 }
 
 impl OnlineRevocationChecker {
+    /// The same checker caching in `cache` (`None`: no cache).
+    pub fn with_cache(mut self, cache: Option<RevocationCache>) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// An OCSP answer from `url` about `cert`: from the cache when a cached
+    /// response still verifies and its `nextUpdate` is ahead, else from
+    /// the responder (and then cached when it can be).
+    fn ocsp_answer(
+        &self,
+        cert: &X509Ref,
+        issuer: &X509,
+        url: &str,
+        signing_time: Option<OffsetDateTime>,
+    ) -> Result<Answer, OcspError> {
+        let cacheable = |a: &Answer| {
+            a.status != CertStatus::Unknown
+                && a.next_update.is_some_and(|n| n > OffsetDateTime::now_utc())
+        };
+        if let Some(cache) = &self.cache {
+            let cached = cache
+                .load_ocsp(url, cert, issuer, self.ocsp.max_bytes)
+                .and_then(|bytes| ocsp::evaluate(&bytes, cert, issuer, signing_time).ok());
+            if let Some(answer) = cached.filter(cacheable) {
+                return Ok(answer);
+            }
+        }
+        let bytes = post_ocsp_request(cert, issuer, url, &self.ocsp)?;
+        let answer = ocsp::evaluate(&bytes, cert, issuer, signing_time)?;
+        if let Some(cache) = self.cache.as_ref().filter(|_| cacheable(&answer)) {
+            if let Err(e) = cache.store_ocsp(url, cert, issuer, &bytes) {
+                cache::warn_once(&e);
+            }
+        }
+        Ok(answer)
+    }
+
+    /// What the CRL at `url` says about `cert`: from the cache when the
+    /// cached CRL is current and still verifies, else downloaded (and then
+    /// cached until its `nextUpdate`).
+    fn crl_verdict(
+        &self,
+        cert: &X509Ref,
+        issuer: &X509,
+        url: &str,
+        signing_time: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<CrlVerdict, CrlError> {
+        if let Some(cache) = &self.cache {
+            if let Some(der) = cache.load_crl(url, self.crl.max_bytes, now) {
+                if let Ok(verdict) = crl::evaluate(&der, cert, issuer, url, signing_time, now) {
+                    return Ok(verdict);
+                }
+            }
+        }
+        let bytes = fetch::get(url, &self.crl)?;
+        let verdict = crl::evaluate(&bytes, cert, issuer, url, signing_time, now)?;
+        if let Some(cache) = &self.cache {
+            if let Err(e) = cache.store_crl(url, &bytes, now) {
+                cache::warn_once(&e);
+            }
+        }
+        Ok(verdict)
+    }
+
     fn check_cert(
         &self,
         cert: &X509Ref,
@@ -267,7 +343,7 @@ impl OnlineRevocationChecker {
         }
         let mut problems = Vec::new();
         for url in &ocsp {
-            match ocsp::query(cert, issuer, url, &self.ocsp, signing_time) {
+            match self.ocsp_answer(cert, issuer, url, signing_time) {
                 Ok(answer) => {
                     let unverified = answer
                         .responders_to_check
@@ -340,7 +416,7 @@ impl OnlineRevocationChecker {
     ) -> Option<CertResult> {
         let now = OffsetDateTime::now_utc();
         for url in urls {
-            match crl::query(cert, issuer, url, &self.crl, signing_time, now) {
+            match self.crl_verdict(cert, issuer, url, signing_time, now) {
                 Ok(CrlVerdict::Good) => return Some(CertResult::Good),
                 Ok(CrlVerdict::Revoked) => {
                     return Some(CertResult::Revoked {
@@ -362,6 +438,24 @@ impl OnlineRevocationChecker {
         }
         None
     }
+}
+
+/// POSTs an OCSP request for `cert` (SHA-1 `CertID`, as
+/// [`ocsp::query`] does) to `url`; returns the raw response.
+fn post_ocsp_request(
+    cert: &X509Ref,
+    issuer: &X509,
+    url: &str,
+    limits: &FetchLimits,
+) -> Result<Vec<u8>, OcspError> {
+    use openssl::hash::MessageDigest;
+    use openssl::ocsp::{OcspCertId, OcspRequest};
+    let id = OcspCertId::from_cert(MessageDigest::sha1(), cert, issuer)
+        .map_err(|_| OcspError::Request)?;
+    let mut req = OcspRequest::new().map_err(|_| OcspError::Request)?;
+    req.add_id(id).map_err(|_| OcspError::Request)?;
+    let body = req.to_der().map_err(|_| OcspError::Request)?;
+    Ok(fetch::post_ocsp(url, &body, limits)?)
 }
 
 impl RevocationChecker for OnlineRevocationChecker {

@@ -61,6 +61,9 @@ pub struct Answer {
     /// Delegated responder certificates without `id-pkix-ocsp-nocheck`:
     /// the spec requires checking them with CRLs before relying on the answer.
     pub responders_to_check: Vec<X509>,
+    /// The single response's `nextUpdate`, when it has one (how long the
+    /// response may be cached).
+    pub next_update: Option<OffsetDateTime>,
 }
 
 /// Why no trusted answer was obtained from one OCSP URL.
@@ -203,9 +206,13 @@ pub fn evaluate(
             responders_to_check.push(x);
         }
     }
+    let next_update = find_single(&parsed, cert, issuer)
+        .and_then(|s| s.next_update.as_ref())
+        .and_then(|t| to_datetime(&t.0));
     Ok(Answer {
         status,
         responders_to_check,
+        next_update,
     })
 }
 
