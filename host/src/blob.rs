@@ -132,7 +132,7 @@ pub enum BlobError {
     #[error("signature verification failed: verification did not complete")]
     VerificationIncomplete,
     /// A check failed and the policy enforces it.
-    #[error("signature verification failed: the {check} check failed: {failure}")]
+    #[error("signature verification failed: {}", crate::verifier::failure_line(*check, failure))]
     VerificationFailed {
         /// The failing check.
         check: Check,

@@ -29,7 +29,10 @@ fn main() -> ExitCode {
     match result.and(flushed.map_err(error::CliError::Terminal)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("Error: {}", capitalize(&e.to_string()));
+            // Upstream's words as upstream prints them (`Error: trust
+            // policy is not present...`): not capitalised, so that scripts
+            // and searches for upstream's messages match.
+            eprintln!("Error: {e}");
             ExitCode::FAILURE
         }
     }

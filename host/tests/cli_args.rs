@@ -89,7 +89,7 @@ fn boolean_flags_accept_values() {
     for flag in ["-y", "-y=true", "--yes=false"] {
         let err = env.fails(&["plugin", "uninstall", flag, "nosuch"]);
         assert!(
-            err.contains("Unable to find plugin nosuch"),
+            err.contains("unable to find plugin nosuch"),
             "{flag}: {err}"
         );
     }
@@ -115,7 +115,7 @@ fn allow_referrers_api_is_deprecated_but_accepted() {
         Some("Warning: flag '--allow-referrers-api' is deprecated and will be removed in future versions, use '--force-referrers-tag=false' instead.")
     );
     assert!(
-        lines.next().unwrap().starts_with("Error: Signing key"),
+        lines.next().unwrap().starts_with("Error: signing key"),
         "{err}"
     );
     let err = env.fails(&["verify", "--allow-referrers-api=false", DIGEST_REF]);

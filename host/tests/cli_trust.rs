@@ -95,7 +95,7 @@ fn certificate_add_list_show_delete() {
     let invalid = vector("x509/invalid");
     let err = env.fails(&["cert", "add", "-t", "ca", "-s", "e2e", &e2e, &invalid]);
     assert!(
-        err.starts_with("Error: Failed to add the following certificates"),
+        err.starts_with("Error: failed to add the following certificates"),
         "{err}"
     );
     assert!(err.contains(&e2e) && err.contains(&invalid), "{err}");
@@ -227,7 +227,7 @@ fn policy_import_show_init() {
         let before = tree(&cfg);
         let err = env.fails(&["policy", "import", "--force", p.to_str().unwrap()]);
         assert!(
-            err.starts_with("Error: Failed to import trust policy from"),
+            err.starts_with("Error: failed to import trust policy from"),
             "{err}"
         );
         assert_eq!(tree(&cfg), before);
@@ -263,7 +263,7 @@ fn policy_import_show_init() {
     assert_eq!(out.stdout, b"{\"version\":\"1.0\"}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.starts_with("Error: Existing OCI trust policy configuration is invalid"),
+        stderr.starts_with("Error: existing OCI trust policy configuration is invalid"),
         "{stderr}"
     );
     assert!(stderr.contains("notation policy import"), "{stderr}");
@@ -328,7 +328,7 @@ fn configuration_errors_are_reported_before_any_network_access() {
     assert!(err.contains("\"nope\""), "{err}");
 
     let err = env.fails(&["verify", target]);
-    assert!(err.contains("No trust policy found"), "{err}");
+    assert!(err.contains("Error: trust policy is not present"), "{err}");
     assert!(err.contains("notation policy import"), "{err}");
 
     env.ok(&["cert", "generate-test", "--default", "k"]);

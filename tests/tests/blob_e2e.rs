@@ -232,7 +232,7 @@ fn sign_and_verify_jws_and_cose_with_the_global_policy() {
         "my-blob.bin",
     ]);
     assert!(
-        err.starts_with("Error: Signature verification failed"),
+        err.starts_with("Error: signature verification failed"),
         "{err}"
     );
     assert!(err.contains("user metadata"), "{err}");
@@ -261,7 +261,7 @@ fn sign_and_verify_jws_and_cose_with_the_global_policy() {
     ]);
     assert_eq!(
         err,
-        "Error: Signature verification failed: no applicable blob trust policy with name \"wabbit-networks-policy\"\n"
+        "Error: signature verification failed: no applicable blob trust policy with name \"wabbit-networks-policy\"\n"
     );
 
     // The blob is altered after signing: one byte, same size.
@@ -270,14 +270,14 @@ fn sign_and_verify_jws_and_cose_with_the_global_policy() {
     cli.write("my-blob.bin", &tampered);
     for sig in ["my-blob.bin.jws.sig", "my-blob.bin.cose.sig"] {
         let err = cli.fails(&["blob", "verify", "-s", sig, "my-blob.bin"]);
-        assert!(err.contains("the integrity check failed"), "{sig}: {err}");
+        assert!(err.contains("integrity validation failed"), "{sig}: {err}");
     }
     // Or grows.
     let mut longer = BLOB.to_vec();
     longer.push(b'!');
     cli.write("my-blob.bin", &longer);
     let err = cli.fails(&["blob", "verify", "-s", "my-blob.bin.jws.sig", "my-blob.bin"]);
-    assert!(err.contains("the integrity check failed"), "{err}");
+    assert!(err.contains("integrity validation failed"), "{err}");
     cli.write("my-blob.bin", BLOB);
     cli.ok(&["blob", "verify", "-s", "my-blob.bin.jws.sig", "my-blob.bin"]);
 
@@ -618,7 +618,7 @@ fn policy_import_selection_and_levels() {
     assert_eq!(out.stdout, broken);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.starts_with("Error: Existing blob trust policy configuration is invalid"),
+        err.starts_with("Error: existing blob trust policy configuration is invalid"),
         "{err}"
     );
     assert!(err.contains("notation blob policy import"), "{err}");

@@ -10,8 +10,8 @@ use notation_host::registry::Descriptor;
 use notation_host::trustpolicy::{TrustPolicy, VerificationLevel};
 use notation_host::truststore::{StoreRef, StoreType, TrustStore};
 use notation_host::verifier::{
-    ArtifactFailure, ArtifactOutcome, Check, CheckStatus, NotChecked, SignatureOutcome, Verifier,
-    VerifyInput,
+    check_level_line, failure_line, ArtifactFailure, ArtifactOutcome, Check, CheckStatus,
+    NotChecked, SignatureOutcome, Verifier, VerifyInput,
 };
 
 use super::args::{OutputFormat, VerifyArgs};
@@ -43,7 +43,22 @@ pub fn run(ctx: &Context, args: VerifyArgs, out: &mut dyn Write) -> Result<(), C
             .clone()
             .unwrap_or_else(|| opened.repository_ref.clone())
     };
-    let statement = verifier.statement_for(&scope)?;
+    for w in verifier.policy().warnings() {
+        eprintln!("Warning: {w}");
+    }
+    let statement = verifier
+        .statement_for(&scope)
+        .map_err(CliError::statement_lookup(&args.reference))?;
+    if args.logging.debug {
+        eprintln!(
+            "{}",
+            check_level_line(
+                &args.reference,
+                &statement.name,
+                statement.verification.level
+            )
+        );
+    }
     if statement.verification.level == VerificationLevel::Skip {
         let opened = open(ctx, &args.reference, args.oci_layout, &args.registry)?;
         let subject = opened.resolve()?;
@@ -112,6 +127,11 @@ pub fn run(ctx: &Context, args: VerifyArgs, out: &mut dyn Write) -> Result<(), C
         if args.logging.detailed() {
             print_outcome(&desc.digest, &outcome);
         }
+        if args.logging.debug {
+            for line in outcome.debug_lines(&subject.digest, &desc.digest) {
+                eprintln!("{line}");
+            }
+        }
         let passed = outcome.passed();
         digests.push(desc.digest.clone());
         outcomes.push(outcome);
@@ -135,7 +155,7 @@ pub fn run(ctx: &Context, args: VerifyArgs, out: &mut dyn Write) -> Result<(), C
     }
     let Some(accepted) = artifact.accepted() else {
         let (check, reason) = match artifact.most_relevant_failure() {
-            Some((_, check, failure)) => (check.as_str().to_string(), failure.to_string()),
+            Some((_, check, failure)) => (check.to_string(), failure_line(check, failure)),
             None => match fetch_errors.first() {
                 Some((digest, e)) => (
                     "integrity".to_string(),
@@ -256,8 +276,8 @@ fn print_outcome(digest: &str, outcome: &SignatureOutcome) {
     for check in Check::ALL {
         let (status, detail) = status_text(outcome.status(check));
         match detail {
-            Some(d) => eprintln!("  {check}: {status}: {d}"),
-            None => eprintln!("  {check}: {status}"),
+            Some(d) => eprintln!("  {}: {status}: {d}", check.as_str()),
+            None => eprintln!("  {}: {status}", check.as_str()),
         }
     }
 }

@@ -75,8 +75,8 @@ use crate::trustpolicy::{
 use crate::truststore::{StoreType, TrustStore};
 
 pub use outcome::{
-    ArtifactFailure, ArtifactOutcome, Check, CheckStatus, Failure, NotChecked, Note,
-    SignatureOutcome,
+    check_level_line, failure_line, ArtifactFailure, ArtifactOutcome, Check, CheckStatus, Failure,
+    NotChecked, Note, SignatureOutcome,
 };
 pub use plugin::{ExternalPluginLoader, PluginCallError, PluginLoader, VerificationPlugin};
 pub use revocation::{
@@ -695,6 +695,7 @@ impl Verifier {
                 Failure::NotValidAtSigningTime {
                     signing_time: t,
                     source,
+                    validity: chain::first_invalid_at(chain, t).map(Box::new),
                 }
             })?;
         }
@@ -738,6 +739,7 @@ impl Verifier {
                         Failure::NotValidAtSigningTime {
                             signing_time: t,
                             source,
+                            validity: chain::first_invalid_at(&extra, t).map(Box::new),
                         }
                     })?;
                 }
@@ -810,6 +812,7 @@ fn trusted_identity(st: &PolicyStatement, chain: &[X509]) -> Result<(), Failure>
     } else {
         Err(Failure::IdentityNotTrusted {
             subject: leaf.to_string(),
+            identities: subjects.iter().map(|s| s.to_string()).collect(),
             statement: st.name.clone(),
         })
     }
@@ -842,6 +845,7 @@ fn authentic_timestamp(
                 Failure::AuthenticSigningTimeOutsideValidity {
                     signing_time: t,
                     source,
+                    validity: chain::first_invalid_at(chain, t).map(Box::new),
                 }
             })
         }
@@ -864,13 +868,27 @@ fn authentic_timestamp(
             let has_timestamp = token.is_some();
             if triggered {
                 let token = token.ok_or(Failure::MissingTimestamp)?;
-                return verify_timestamp(st, env, chain, token, trust_store, revocation, notes);
+                verify_timestamp(st, env, chain, token, trust_store, revocation, notes)?;
+                notes.push(Note::TimestampVerified);
+                return Ok(());
+            }
+            if action != Action::Skip {
+                notes.push(Note::TimestampVerificationDisabled(if !has_tsa {
+                    "no tsa trust store is configured in trust policy"
+                } else {
+                    "verifyTimestamp is set to \"afterCertExpiry\" and signing cert chain unexpired"
+                }));
             }
             if has_timestamp {
                 notes.push(Note::TimestampNotVerified);
             }
-            envelope::cert::check_valid_at(chain, now)
-                .map_err(|source| Failure::CertificateNotValidNow { at: now, source })
+            envelope::cert::check_valid_at(chain, now).map_err(|source| {
+                Failure::CertificateNotValidNow {
+                    at: now,
+                    source,
+                    validity: chain::first_invalid_at(chain, now).map(Box::new),
+                }
+            })
         }
     }
 }
@@ -954,6 +972,7 @@ fn verify_timestamp(
                 lower,
                 upper,
                 source,
+                validity: chain::first_invalid_at(chain, at).map(Box::new),
             }
         })?;
     }
