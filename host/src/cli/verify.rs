@@ -125,9 +125,6 @@ pub fn run(ctx: &Context, args: VerifyArgs, out: &mut dyn Write) -> Result<(), C
         };
         let outcome = verifier.verify_signature(&input)?;
         if args.logging.detailed() {
-            print_outcome(&desc.digest, &outcome);
-        }
-        if args.logging.debug {
             for line in outcome.debug_lines(&subject.digest, &desc.digest) {
                 eprintln!("{line}");
             }
@@ -262,23 +259,6 @@ fn status_text(s: &CheckStatus) -> (&'static str, Option<String>) {
         CheckStatus::Skipped => ("skipped", None),
         CheckStatus::NotChecked(NotChecked::NotApplicable) => ("not applicable", None),
         CheckStatus::NotEvaluated => ("not evaluated", None),
-    }
-}
-
-/// `-v`/`-d`: every validation's outcome for one signature, on stderr.
-fn print_outcome(digest: &str, outcome: &SignatureOutcome) {
-    eprintln!(
-        "Signature {digest} (trust policy {:?}, level {}): {}",
-        outcome.statement,
-        outcome.level.as_str(),
-        if outcome.passed() { "passed" } else { "failed" }
-    );
-    for check in Check::ALL {
-        let (status, detail) = status_text(outcome.status(check));
-        match detail {
-            Some(d) => eprintln!("  {}: {status}: {d}", check.as_str()),
-            None => eprintln!("  {}: {status}", check.as_str()),
-        }
     }
 }
 
