@@ -220,7 +220,7 @@ fn generate_test_refuses_existing_names_and_bad_names_without_writing() {
 
     for bad in ["a/b", "..", "has space"] {
         let err = env.fails_with_error(&["cert", "generate-test", bad]);
-        assert!(err.contains("Invalid name"), "{err}");
+        assert!(err.contains("invalid name"), "{err}");
     }
     assert_eq!(snapshot(&env.config()), before);
 }

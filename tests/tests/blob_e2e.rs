@@ -235,7 +235,10 @@ fn sign_and_verify_jws_and_cose_with_the_global_policy() {
         err.starts_with("Error: signature verification failed"),
         "{err}"
     );
-    assert!(err.contains("user metadata"), "{err}");
+    assert!(
+        err.contains("unable to find specified metadata in the signature"),
+        "{err}"
+    );
 
     // Another media type than the signed one.
     let err = cli.fails(&[
@@ -510,14 +513,17 @@ fn policy_import_selection_and_levels() {
     let out = verify(&["--policy-name", "someone-else"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("trusted identity"), "{err}");
+    assert!(
+        err.contains("does not match the X.509 trusted identities"),
+        "{err}"
+    );
 
     // The global policy audits: the identity mismatch is only logged.
     let out = verify(&[]);
     assert!(out.status.success(), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.starts_with("Warning: trusted identity was set to \"log\""),
+        err.starts_with("Warning: authenticity was set to \"log\" and failed with error: signing certificate from the digital signature does not match the X.509 trusted identities"),
         "{err}"
     );
 

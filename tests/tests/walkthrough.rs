@@ -1141,7 +1141,10 @@ fn vector_layouts_verify_per_the_readme_table() {
                 "buildId=43",
                 &reference,
             ]);
-            assert!(err.contains("user metadata"), "{err}");
+            assert!(
+                err.contains("unable to find specified metadata in the signature"),
+                "{err}"
+            );
         }
     }
 }

@@ -185,7 +185,7 @@ pub enum TimestampError {
         source: EnvelopeError,
     },
     /// A certificate of the TSA chain is revoked.
-    #[error("the timestamp authority's certificate {subject:?} is revoked ({method} at {url})")]
+    #[error("timestamping certificate with subject {subject:?} is revoked (according to {method} at {url})")]
     TsaRevoked {
         /// Its subject.
         subject: String,
@@ -196,7 +196,7 @@ pub enum TimestampError {
     },
     /// The revocation status of a TSA certificate could not be determined
     /// (always enforced: the timestamp is not relied upon).
-    #[error("the revocation status of the timestamp authority's certificate {subject:?} is unavailable: {problems}; check network access to its OCSP responder or CRL distribution point")]
+    #[error("timestamping certificate with subject {subject:?} revocation status is unknown ({problems}; check network access to its OCSP responder or CRL distribution point)")]
     TsaRevocationUnavailable {
         /// Its subject.
         subject: String,

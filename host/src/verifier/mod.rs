@@ -450,9 +450,10 @@ impl Verifier {
                     Check::Revocation,
                     rev_action,
                     Err(Failure::Revoked {
+                        in_chain: position_in_chain(&env.certificate_chain, &subject),
                         subject,
                         method,
-                        url
+                        url,
                     })
                 )),
                 // Fail closed: an undeterminable status is a failure,
@@ -460,7 +461,11 @@ impl Verifier {
                 RevocationStatus::Unavailable { subject, problems } => step!(rec.record(
                     Check::Revocation,
                     rev_action,
-                    Err(Failure::RevocationUnavailable { subject, problems })
+                    Err(Failure::RevocationUnavailable {
+                        in_chain: position_in_chain(&env.certificate_chain, &subject),
+                        subject,
+                        problems,
+                    })
                 )),
             }
         }
@@ -816,6 +821,16 @@ fn trusted_identity(st: &PolicyStatement, chain: &[X509]) -> Result<(), Failure>
             statement: st.name.clone(),
         })
     }
+}
+
+/// The 1-based position in `chain` of the certificate whose subject (as
+/// the revocation checker names it) is `subject`, with its subject as
+/// upstream prints it.
+fn position_in_chain(chain: &[X509], subject: &str) -> Option<(usize, String)> {
+    chain.iter().enumerate().find_map(|(i, c)| {
+        (DistinguishedName::from_x509_name(c.subject_name()).to_string() == subject)
+            .then(|| (i + 1, chain::upstream_subject(c.subject_name())))
+    })
 }
 
 fn any_expired(chain: &[X509], now: OffsetDateTime) -> bool {

@@ -283,12 +283,13 @@ pub enum Failure {
         validity: Option<Box<InvalidAt>>,
     },
     /// A certificate is revoked.
-    #[error(
-        "signing certificate with subject {subject:?} is revoked (according to {method} at {url})"
-    )]
+    #[error("{}", revoked(subject, in_chain.as_ref(), *method, url))]
     Revoked {
         /// Its subject.
         subject: String,
+        /// Its 1-based position in the envelope's chain and its subject as
+        /// upstream prints it, when found.
+        in_chain: Option<(usize, String)>,
         /// What said so.
         method: RevocationMethod,
         /// Where the answer came from.
@@ -296,10 +297,13 @@ pub enum Failure {
     },
     /// Revocation status could not be determined although the certificate
     /// names revocation endpoints.
-    #[error("signing certificate with subject {subject:?} revocation status is unknown ({problems}; check network access to the OCSP/CRL endpoints)")]
+    #[error("signing certificate with subject {:?} revocation status is unknown ({problems}; check network access to the OCSP/CRL endpoints)", in_chain.as_ref().map(|(_, s)| s.as_str()).unwrap_or(subject))]
     RevocationUnavailable {
         /// Its subject.
         subject: String,
+        /// Its 1-based position in the envelope's chain and its subject as
+        /// upstream prints it, when found.
+        in_chain: Option<(usize, String)>,
         /// What went wrong with each source tried.
         problems: RevocationProblems,
     },
@@ -536,6 +540,12 @@ impl SignatureOutcome {
                 line.push_str(&format!(": {f}"));
             }
             lines.push(line);
+            if *check == Check::Revocation && matches!(status, CheckStatus::Passed) {
+                lines.push(
+                    "No verification impacting errors encountered while checking revocation, status is OK"
+                        .to_string(),
+                );
+            }
         }
         for note in &self.notes {
             if let Note::IgnoredTrustStoreEntry(p) = note {
@@ -682,6 +692,24 @@ fn not_valid_at_timestamp(
             rfc1123z(&v.not_before)
         ),
         None => format!("certificate chain was not valid over the whole {range}: {source}"),
+    }
+}
+
+/// notation-go's words for a revoked certificate, then its per-certificate
+/// log line as our context.
+fn revoked(
+    subject: &str,
+    in_chain: Option<&(usize, String)>,
+    method: RevocationMethod,
+    url: &str,
+) -> String {
+    match in_chain {
+        Some((n, s)) => format!(
+            "signing certificate with subject {s:?} is revoked (Certificate #{n} in chain with subject {s:?} encountered an error for revocation method {method} at URL {url:?}: certificate is revoked via {method})"
+        ),
+        None => format!(
+            "signing certificate with subject {subject:?} is revoked (according to {method} at {url:?})"
+        ),
     }
 }
 
