@@ -270,3 +270,44 @@ pub fn timestamp_envelope(
         &token,
     )?)
 }
+
+/// Why a `--timestamp-root-cert` file cannot be used as the TSA root, in
+/// upstream's words (notation's `NewRootCertPool`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TsaRootProblem {
+    /// The file holds no certificate.
+    NoCertificate,
+    /// The file holds more than one certificate.
+    MoreThanOne,
+    /// The file's content is not a certificate.
+    Malformed,
+    /// The certificate's signature does not verify with its own key.
+    SignatureCheckFailed,
+    /// The certificate is not self-issued.
+    NotRoot,
+}
+
+impl TsaRootProblem {
+    /// The message for `path`: upstream's sentence, then ours.
+    pub fn message(&self, path: &std::path::Path) -> String {
+        let p = path.display().to_string();
+        let expecting = "Expecting single x509 root certificate in PEM or DER format from the file";
+        match self {
+            TsaRootProblem::NoCertificate => {
+                format!("cannot find any certificate from {p:?}. {expecting}")
+            }
+            TsaRootProblem::MoreThanOne => {
+                format!("found more than one certificates from {p:?}. {expecting}")
+            }
+            TsaRootProblem::Malformed => format!(
+                "x509: malformed certificate ({p:?} is not a PEM or DER certificate; {expecting})"
+            ),
+            TsaRootProblem::SignatureCheckFailed => format!(
+                "failed to check root certificate with error: the signature of the certificate from {p:?} does not verify with its own public key, so it is not a self-signed root"
+            ),
+            TsaRootProblem::NotRoot => {
+                format!("certificate from {p:?} is not a root certificate. {expecting}")
+            }
+        }
+    }
+}
