@@ -285,3 +285,59 @@ pub fn go_utc(t: &time::OffsetDateTime) -> String {
     s.push_str(" +0000 UTC");
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openssl::x509::X509NameBuilder;
+    use time::macros::datetime;
+
+    #[test]
+    fn subjects_print_as_upstream_prints_them() {
+        let mut b = X509NameBuilder::new().unwrap();
+        for (k, v) in [
+            ("C", "US"),
+            ("ST", "WA"),
+            ("L", "Seattle"),
+            ("O", "Notary, Inc."),
+            ("OU", "Eng"),
+            ("CN", "e2e"),
+        ] {
+            b.append_entry_by_text(k, v).unwrap();
+        }
+        let name = b.build();
+        assert_eq!(
+            upstream_subject(&name),
+            "CN=e2e,OU=Eng,O=Notary\\, Inc.,L=Seattle,ST=WA,C=US"
+        );
+        // Go's fixed order, whatever the certificate's order.
+        let mut b = X509NameBuilder::new().unwrap();
+        for (k, v) in [
+            ("O", "Internet Widgits Pty Ltd"),
+            ("C", "AU"),
+            ("ST", "Some-State"),
+        ] {
+            b.append_entry_by_text(k, v).unwrap();
+        }
+        assert_eq!(
+            upstream_subject(&b.build()),
+            "O=Internet Widgits Pty Ltd,ST=Some-State,C=AU"
+        );
+    }
+
+    #[test]
+    fn times_print_as_go_prints_them() {
+        assert_eq!(
+            rfc1123z(&datetime!(2023-06-27 06:10:00 UTC)),
+            "Tue, 27 Jun 2023 06:10:00 +0000"
+        );
+        assert_eq!(
+            go_utc(&datetime!(2025-04-01 23:56:04.6738192 UTC)),
+            "2025-04-01 23:56:04.6738192 +0000 UTC"
+        );
+        assert_eq!(
+            go_utc(&datetime!(2000-09-17 14:09:10 +02:00)),
+            "2000-09-17 12:09:10 +0000 UTC"
+        );
+    }
+}
