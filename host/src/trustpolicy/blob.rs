@@ -106,7 +106,7 @@ pub enum BlobPolicyError {
     #[error(transparent)]
     Policy(#[from] PolicyError),
     /// `trustpolicy.blob.json` does not exist.
-    #[error("no blob trust policy found at {}: create one with `notation blob policy init` or `notation blob policy import <file>`", path.display())]
+    #[error("trust policy is not present. To create a trust policy, see: {} (no blob trust policy at {}: create one with `notation blob policy init` or `notation blob policy import <file>`)", super::TRUST_POLICY_LINK, path.display())]
     NotFound {
         /// The path looked for.
         path: PathBuf,
