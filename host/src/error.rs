@@ -1,6 +1,6 @@
 //! The binary's top-level error: every module error the CLI can meet, plus the
 //! CLI's own. `main` prints it once as `Error: ...` and exits with code 1
-//! (usage errors are clap's and exit with code 2).
+//! (usage errors too: `cli::usage` words them as upstream's cobra does).
 
 use std::path::PathBuf;
 
@@ -67,7 +67,7 @@ pub enum CliError {
     #[error("--scope is required with --oci-layout: it names the trust policy scope to verify the layout against, for example --scope local/hello-world")]
     MissingScope,
     /// A `{key}={value}` flag value without `=` or with an empty key.
-    #[error("invalid value {value:?} for --{flag}: expected {{key}}={{value}}, for example --{flag} buildId=123")]
+    #[error("could not parse flag {flag}: key-value pair requires \"=\" as separator: {value:?} is not {{key}}={{value}}, for example --{flag} buildId=123")]
     KeyValueSyntax {
         /// The flag.
         flag: &'static str,
@@ -87,6 +87,26 @@ pub enum CliError {
     InvalidDuration {
         /// The value given.
         value: String,
+    },
+    /// A signature file name ending in `.sig` without a format part
+    /// (upstream's words first).
+    #[error("invalid signature filename {name}. A valid signature file name must contain signature format and .sig file extension, for example blob.jws.sig or blob.cose.sig")]
+    InvalidSignatureFileName {
+        /// The file name.
+        name: String,
+    },
+    /// A signature file name `NAME.FORMAT.sig` with a format other than
+    /// `jws` or `cose` (upstream's words first).
+    #[error("signature format {format:?} not supported: a signature file is named {{blob}}.jws.sig or {{blob}}.cose.sig")]
+    UnsupportedSignatureFileFormat {
+        /// The format part of the name.
+        format: String,
+    },
+    /// `--timestamp-url ""` or `--timestamp-root-cert ""` (upstream's words).
+    #[error("timestamping: {what} cannot be empty")]
+    EmptyTimestampFlag {
+        /// `tsa url` or `tsa root certificate path`.
+        what: &'static str,
     },
     /// A file could not be read or written.
     #[error("cannot access {}: {source}", path.display())]
@@ -117,8 +137,8 @@ pub enum CliError {
         /// Where.
         path: PathBuf,
     },
-    /// Some certificate files could not be added.
-    #[error("failed to add the following certificates to named store {store} of type {store_type}:\n{}", failures.iter().map(|(p, e)| format!("{p}: {e}")).collect::<Vec<_>>().join("\n"))]
+    /// Some certificate files could not be added (upstream's words).
+    #[error("Failed to add following certificates to named store {store} of type {store_type}:\n{}", failures.iter().map(|(p, e)| format!("{p}, with error: {e}")).collect::<Vec<_>>().join("\n"))]
     CertAddFailed {
         /// Store type.
         store_type: String,
@@ -128,44 +148,74 @@ pub enum CliError {
         failures: Vec<(String, String)>,
     },
     /// A certificate file in the trust store could not be shown.
-    #[error("failed to show details of certificate {file}: {reason}")]
+    #[error("failed to show details of certificate {file}, with error: {reason}")]
     CertShow {
         /// The file name.
         file: String,
         /// Why.
         reason: String,
     },
-    /// cleanup-test met errors.
-    #[error("failed to clean up the test key {name} and its corresponding certificate: {}", reasons.join("; "))]
+    /// cleanup-test met errors (each reason starts with upstream's words for
+    /// the step that failed).
+    #[error("failed to clean up the test key {name} and its corresponding certificate:\n{}", reasons.join("\n"))]
     CleanupFailed {
         /// The test key name.
         name: String,
         /// Each failure.
         reasons: Vec<String>,
     },
-    /// The trust policy file in effect is invalid (upstream's wording).
-    #[error("existing OCI trust policy configuration is invalid, you may update or create a new one via `notation policy import <path-to-policy.json>`: {} : {source}", path.display())]
+    /// A named store name is not `[a-zA-Z0-9_.-]+` (upstream's words first).
+    #[error("named store name needs to follow [a-zA-Z0-9_.-]+ format: {name:?} is not a valid store name (use only letters, digits, '_', '.' and '-')")]
+    InvalidStoreName {
+        /// The name given.
+        name: String,
+    },
+    /// The key name given to cleanup-test is not `[a-zA-Z0-9_.-]+`.
+    #[error("key name must follow [a-zA-Z0-9_.-]+ format: {name:?} is not a valid key name (use only letters, digits, '_', '.' and '-')")]
+    InvalidKeyName {
+        /// The name given.
+        name: String,
+    },
+    /// `cert delete FILE` failed.
+    #[error("failed to delete the certificate file: {0}")]
+    CertDelete(#[source] TrustStoreError),
+    /// `cert delete --all` failed.
+    #[error("failed to delete the named trust store: {0}")]
+    CertDeleteAll(#[source] TrustStoreError),
+    /// The OCI trust policy file in effect is invalid (upstream's words).
+    #[error("Existing OCI trust policy configuration is invalid, you may update or create a new one via `notation policy import <path-to-policy.json>`: {}: {source}", path.display())]
     InvalidExistingPolicy {
         /// The file.
         path: PathBuf,
         /// Why.
         source: PolicyError,
     },
-    /// The blob trust policy file in effect is invalid (upstream's wording).
-    #[error("existing blob trust policy configuration is invalid, you may update or create a new one via `notation blob policy import <path-to-policy.json>`: {} : {source}", path.display())]
-    InvalidExistingBlobPolicy {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: notation_host::trustpolicy::blob::BlobPolicyError,
+    /// `policy show` / `blob policy show` without a policy file.
+    #[error("failed to show {kind} trust policy as the trust policy file does not exist.\nYou can import one using `{import}`")]
+    PolicyShowMissing {
+        /// `OCI` or `blob`.
+        kind: &'static str,
+        /// The import command to suggest.
+        import: &'static str,
     },
-    /// A policy file to import could not be used.
-    #[error("failed to import trust policy from {}: {source}", path.display())]
+    /// `policy show` / `blob policy show` could not read the policy file.
+    #[error("failed to show {kind}trust policy: {reason}")]
+    PolicyShowRead {
+        /// `OCI ` for `policy show`; empty for `blob policy show`, whose
+        /// upstream message names no kind.
+        kind: &'static str,
+        /// Why, I/O causes worded as Go words them.
+        reason: String,
+    },
+    /// `policy import` / `blob policy import` failed at `step`.
+    #[error("failed to {step} {kind} trust policy configuration: {reason}")]
     PolicyImport {
-        /// The file given.
-        path: PathBuf,
-        /// Why.
-        source: PolicyError,
+        /// `OCI` or `blob`.
+        kind: &'static str,
+        /// The step that failed.
+        step: ImportStep,
+        /// Why, I/O causes worded as Go words them.
+        reason: String,
     },
     /// A `--trust-store` value is not `{type}:{name}`.
     #[error("invalid --trust-store {value:?}: expected {{type}}:{{name}} with type ca, signingAuthority or tsa, for example ca:wabbit-networks.io")]
@@ -201,11 +251,23 @@ pub enum CliError {
         /// The configured value.
         value: String,
     },
-    /// `login` got no password.
-    #[error("missing credentials: notation login needs a password (or identity token); give --username with --password or --password-stdin, set NOTATION_USERNAME and NOTATION_PASSWORD, or run it in a terminal to be prompted")]
-    MissingLoginCredentials,
-    /// A `blob` command failed.
-    #[error(transparent)]
+    /// `login` got no password (or, without a username, no token).
+    #[error("{what} required: notation login needs a password (or identity token); give --username with --password or --password-stdin, set NOTATION_USERNAME and NOTATION_PASSWORD, or answer the prompts")]
+    MissingLoginCredentials {
+        /// `password`, or `token` when no username was given.
+        what: &'static str,
+    },
+    /// The registry refused the credentials given to `login`, or could not
+    /// be reached (upstream's words first).
+    #[error("failed to log in to {server}: {}{source}", if matches!(**source, RegistryError::Unauthorized { .. }) { "unauthorized: " } else { "" })]
+    LoginFailed {
+        /// The registry.
+        server: String,
+        /// Why.
+        source: Box<RegistryError>,
+    },
+    /// A `blob` command failed (see [`blob_message`] for upstream's words).
+    #[error("{}", blob_message(.0))]
     Blob(#[from] notation_host::blob::BlobError),
     /// The blob trust policy is invalid or names no usable statement.
     #[error(transparent)]
@@ -243,6 +305,85 @@ impl CliError {
     /// Wraps an OpenSSL error.
     pub fn crypto(what: &'static str) -> impl FnOnce(openssl::error::ErrorStack) -> CliError {
         move |source| CliError::Crypto { what, source }
+    }
+}
+
+/// The steps of `policy import`, named as upstream names them in its
+/// messages (`failed to parse OCI trust policy configuration: ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportStep {
+    /// Reading the file given.
+    Read,
+    /// Parsing it as JSON.
+    Parse,
+    /// Checking the policy rules.
+    Validate,
+    /// Writing it into the configuration directory.
+    Write,
+}
+
+impl std::fmt::Display for ImportStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ImportStep::Read => "read",
+            ImportStep::Parse => "parse",
+            ImportStep::Validate => "validate",
+            ImportStep::Write => "write",
+        })
+    }
+}
+
+/// Why a trust policy file could not be read: `open PATH: REASON` as Go's
+/// `os.ReadFile` says it, or the size cap.
+pub fn policy_read_reason(e: &PolicyError) -> String {
+    match e {
+        PolicyError::Read { path, source } => {
+            format!("open {}: {}", path.display(), go_io_reason(source))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A blob error, led by upstream's words where upstream has some:
+/// `failed to read signature file`, `failed to parse signature`, and for
+/// the blob, Go's `open PATH: REASON`.
+pub fn blob_message(e: &notation_host::blob::BlobError) -> String {
+    use notation_host::blob::BlobError;
+    match e {
+        BlobError::ReadSignature { path, source } => format!(
+            "failed to read signature file {}: {}",
+            path.display(),
+            go_io_reason(source)
+        ),
+        BlobError::InvalidSignature { .. } => format!("failed to parse signature: {e}"),
+        BlobError::ReadBlob { path, source } => {
+            format!("open {}: {}", path.display(), go_io_reason(source))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// An I/O error worded as Go words it (`permission denied`, `no such file
+/// or directory`), so that upstream's reasons read the same here.
+pub fn go_io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::PermissionDenied => "permission denied".to_string(),
+        ErrorKind::NotFound => "no such file or directory".to_string(),
+        ErrorKind::IsADirectory => "is a directory".to_string(),
+        ErrorKind::DirectoryNotEmpty => "directory not empty".to_string(),
+        _ => {
+            let text = e.to_string();
+            let text = match text.find(" (os error ") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            };
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(c) => c.to_lowercase().chain(chars).collect(),
+                None => text,
+            }
+        }
     }
 }
 

@@ -4,7 +4,9 @@
 //! and exit codes in one place, as upstream does: help (`--help`, or a
 //! command group such as `notation key` given without a subcommand) goes to
 //! stdout with exit code 0; every failure, usage errors included, prints
-//! `Error: ...` (capitalised) on stderr and exits with 1.
+//! `Error: ...` on stderr and exits with 1. The message is printed as is,
+//! as cobra prints upstream's: upstream's phrases are an interface that
+//! scripts and searches match exactly, so their first letter keeps its case.
 
 mod cli;
 mod error;
@@ -15,9 +17,10 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
-    let mut parsed = match cli::args::Cli::parse_args(std::env::args_os()) {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut parsed = match cli::args::Cli::parse_args(&argv) {
         Ok(parsed) => parsed,
-        Err(e) => return usage(&e),
+        Err(e) => return usage(&e, &argv),
     };
     for warning in parsed.apply_deprecated_flags() {
         eprintln!("Warning: {warning}");
@@ -29,9 +32,6 @@ fn main() -> ExitCode {
     match result.and(flushed.map_err(error::CliError::Terminal)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // Upstream's words as upstream prints them (`Error: trust
-            // policy is not present...`): not capitalised, so that scripts
-            // and searches for upstream's messages match.
             eprintln!("Error: {e}");
             ExitCode::FAILURE
         }
@@ -39,9 +39,10 @@ fn main() -> ExitCode {
 }
 
 /// Handles what the parser did not turn into a command: help is printed on
-/// stdout (exit 0); anything else is a usage error, reported like every
-/// other error while keeping clap's explanation and usage line (exit 1).
-fn usage(e: &clap::Error) -> ExitCode {
+/// stdout (exit 0); anything else is a usage error, worded as upstream's
+/// cobra words it (see `cli::usage`) and reported like every other error
+/// (exit 1; upstream silences the usage block).
+fn usage(e: &clap::Error, argv: &[std::ffi::OsString]) -> ExitCode {
     let text = e.render().to_string();
     match e.kind() {
         ErrorKind::DisplayHelp
@@ -54,18 +55,9 @@ fn usage(e: &clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         _ => {
-            let message = text.strip_prefix("error: ").unwrap_or(&text);
-            eprint!("Error: {}", capitalize(message));
+            let message = cli::usage::cobra_message(&cli::args::Cli::build_command(), argv, e);
+            eprintln!("Error: {message}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// Error lines start with a capital letter (upstream's guideline).
-fn capitalize(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }

@@ -77,8 +77,11 @@ fn generate_test_registers_key_certificate_and_trust_store() {
         lines[4],
         "Successfully added wabbit-networks.io.crt to named store wabbit-networks.io of type ca"
     );
-    assert_eq!(lines[5], "wabbit-networks.io: added to the key list");
-    assert_eq!(lines[6], "wabbit-networks.io: mark as default signing key");
+    assert_eq!(lines[5], "wabbit-networks.io: added to signingkeys.json");
+    assert_eq!(
+        lines[6],
+        "wabbit-networks.io: marked as default signing key"
+    );
 
     #[cfg(unix)]
     assert_eq!(mode(&key), 0o600);
@@ -220,7 +223,10 @@ fn generate_test_refuses_existing_names_and_bad_names_without_writing() {
 
     for bad in ["a/b", "..", "has space"] {
         let err = env.fails_with_error(&["cert", "generate-test", bad]);
-        assert!(err.contains("invalid name"), "{err}");
+        assert!(
+            err.contains("name needs to follow [a-zA-Z0-9_.-]+ format"),
+            "{err}"
+        );
     }
     assert_eq!(snapshot(&env.config()), before);
 }
@@ -306,7 +312,7 @@ fn plugin_keys_add_update_delete() {
         .contains("notation key list"));
     assert!(env
         .fails_with_error(&["key", "delete", "one", "nope"])
-        .contains("\"nope\""));
+        .contains("signing key not found: \"nope\""));
     assert_eq!(snapshot(&env.config()), before);
     // missing --plugin is a usage error (exit 1, as upstream)
     assert_eq!(

@@ -95,7 +95,9 @@ fn certificate_add_list_show_delete() {
     let invalid = vector("x509/invalid");
     let err = env.fails(&["cert", "add", "-t", "ca", "-s", "e2e", &e2e, &invalid]);
     assert!(
-        err.starts_with("Error: failed to add the following certificates"),
+        err.starts_with(
+            "Error: Failed to add following certificates to named store e2e of type ca:"
+        ),
         "{err}"
     );
     assert!(err.contains(&e2e) && err.contains(&invalid), "{err}");
@@ -129,7 +131,7 @@ fn certificate_add_list_show_delete() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "Successfully deleted e2e.crt from the trust store.\n"
+        "Successfully deleted e2e.crt from trust store e2e of type ca\n"
     );
     assert!(!env.config().join("truststore/x509/ca/e2e/e2e.crt").exists());
     env.ok(&["cert", "delete", "-t", "tsa", "-s", "ts", "--all", "-y"]);
@@ -149,8 +151,8 @@ fn cleanup_test_undoes_generate_test_and_tolerates_missing_parts() {
     assert_eq!(
         out,
         format!(
-            "Successfully deleted certificate tk.crt from trust store tk of type ca.\n\
-             Successfully removed key tk from the key list.\n\
+            "Successfully deleted tk.crt from trust store tk of type ca.\n\
+             Successfully removed key tk from signingkeys.json.\n\
              Successfully deleted key file: {}.\n\
              Successfully deleted certificate file: {}.\n\
              Cleanup completed successfully.\n",
@@ -169,7 +171,7 @@ fn cleanup_test_undoes_generate_test_and_tolerates_missing_parts() {
         out,
         format!(
             "Certificate tk.crt does not exist in trust store tk of type ca.\n\
-             Key tk does not exist in the key list.\n\
+             Key tk does not exist in signingkeys.json.\n\
              Key file {} does not exist.\n\
              Certificate file {} does not exist.\n\
              Cleanup completed successfully.\n",
@@ -188,7 +190,7 @@ fn policy_import_show_init() {
 
     let policy = vector("trustpolicies/quickstart_trustpolicy.json");
     let imported = format!(
-        "Successfully imported OCI trust policy configuration to {}\n",
+        "Successfully imported OCI trust policy configuration to {}.\n",
         cfg.join("trustpolicy.oci.json").display()
     );
     assert_eq!(env.ok(&["policy", "import", &policy]), imported);
@@ -206,7 +208,7 @@ fn policy_import_show_init() {
     fs::write(cfg.join("trustpolicy.json"), b"{}").unwrap();
     assert_eq!(
         env.ok(&["policy", "import", "--force", &other]),
-        format!("Cleaned old trust policy file.\n{imported}")
+        format!("Deleted old trust policy configuration trustpolicy.json.\n{imported}")
     );
     assert!(!cfg.join("trustpolicy.json").exists());
     assert_eq!(
@@ -229,8 +231,15 @@ fn policy_import_show_init() {
         fs::write(&p, content).unwrap();
         let before = tree(&cfg);
         let err = env.fails(&["policy", "import", "--force", p.to_str().unwrap()]);
+        let step = if name == "notjson.json" {
+            "parse"
+        } else {
+            "validate"
+        };
         assert!(
-            err.starts_with("Error: failed to import trust policy from"),
+            err.starts_with(&format!(
+                "Error: failed to {step} OCI trust policy configuration: "
+            )),
             "{err}"
         );
         assert_eq!(tree(&cfg), before);
@@ -266,7 +275,7 @@ fn policy_import_show_init() {
     assert_eq!(out.stdout, b"{\"version\":\"1.0\"}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.starts_with("Error: existing OCI trust policy configuration is invalid"),
+        stderr.starts_with("Error: Existing OCI trust policy configuration is invalid"),
         "{stderr}"
     );
     assert!(stderr.contains("notation policy import"), "{stderr}");
@@ -328,7 +337,7 @@ fn configuration_errors_are_reported_before_any_network_access() {
     assert!(err.contains("no default signing key"), "{err}");
     assert!(err.contains("notation key update --default"), "{err}");
     let err = env.fails(&["sign", "--key", "nope", target]);
-    assert!(err.contains("\"nope\""), "{err}");
+    assert!(err.contains("signing key not found: \"nope\""), "{err}");
 
     let err = env.fails(&["verify", target]);
     assert!(err.contains("Error: trust policy is not present"), "{err}");

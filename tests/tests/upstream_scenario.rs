@@ -34,10 +34,13 @@ fn quickstart() {
     s.case("generate a test key and self-signed certificate", || {
         h.exec(&["cert", "generate-test", "--default", "wabbit-networks.io"])
             .success()
+            // The stored quickstart.go says `added to the key list` / `mark
+            // as default signing key`; upstream's current cert.go (and our
+            // port of it, upstream_command_cert.rs) says the words below.
             .key_words(&[
                 "Successfully added wabbit-networks.io.crt",
-                "wabbit-networks.io: added to the key list",
-                "wabbit-networks.io: mark as default signing key",
+                "wabbit-networks.io: added to signingkeys.json",
+                "wabbit-networks.io: marked as default signing key",
             ]);
         h.exec(&["key", "ls"]).success().key_words(&[
             "notation/localkeys/wabbit-networks.io.key",

@@ -369,7 +369,7 @@ pub struct KeyAddArgs {
     #[arg(long, required = true)]
     pub plugin: String,
     /// key id (required if --plugin is set)
-    #[arg(long, required = true)]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub id: String,
     /// {key}={value} pairs that are passed as it is to a plugin, refer plugin's documentation to set appropriate values
     #[arg(long = "plugin-config", value_name = "KEY=VALUE")]

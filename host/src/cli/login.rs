@@ -46,25 +46,31 @@ pub fn run(ctx: &Context, args: LoginArgs, out: &mut dyn Write) -> Result<(), Cl
     };
     // Any repository name works for GET /v2/.
     let client = RegistryClient::new(&server, "notation", options, Box::new(resolver))?;
-    client.ping()?;
+    client.ping().map_err(|source| CliError::LoginFailed {
+        server: server.clone(),
+        source: Box::new(source),
+    })?;
     credentials::store_to(&dest, &server, &creds, DEFAULT_HELPER_TIMEOUT)?;
     writeln!(out, "Login Succeeded")?;
     Ok(())
 }
 
 /// The credentials from the flags or environment, `--password-stdin`, or
-/// (when stdin is a terminal) prompts.
+/// prompts: hidden input on a terminal; otherwise, as upstream, a username
+/// line (when none was given) and a password line read from stdin.
 fn read_credentials(args: &LoginArgs) -> Result<Credentials, CliError> {
     let mut username = args.registry.username.clone().filter(|u| !u.is_empty());
     let password = if args.password_stdin {
-        Some(read_line(&mut std::io::stdin().lock())?)
+        read_line(&mut std::io::stdin().lock())?
     } else if let Some(p) = args.registry.password.clone().filter(|p| !p.is_empty()) {
-        Some(Zeroizing::new(p))
-    } else if std::io::stdin().is_terminal() {
+        Zeroizing::new(p)
+    } else {
+        let terminal = std::io::stdin().is_terminal();
+        let mut stdin = std::io::stdin().lock();
         if username.is_none() {
             eprint!("Username: ");
             std::io::stderr().flush()?;
-            let name = read_line(&mut std::io::stdin().lock())?;
+            let name = read_line(&mut stdin)?;
             username = Some(name.trim().to_string()).filter(|u| !u.is_empty());
         }
         let prompt = if username.is_some() {
@@ -72,17 +78,29 @@ fn read_credentials(args: &LoginArgs) -> Result<Credentials, CliError> {
         } else {
             "Token: "
         };
-        Some(Zeroizing::new(
-            rpassword::prompt_password(prompt).map_err(CliError::Terminal)?,
-        ))
-    } else {
-        None
-    }
-    .filter(|p| !p.is_empty());
+        let password = if terminal {
+            drop(stdin);
+            Zeroizing::new(rpassword::prompt_password(prompt).map_err(CliError::Terminal)?)
+        } else {
+            eprint!("{prompt}");
+            std::io::stderr().flush()?;
+            let line = read_line(&mut stdin)?;
+            eprintln!();
+            line
+        };
+        if password.is_empty() {
+            return Err(if username.is_some() {
+                CliError::MissingLoginCredentials { what: "password" }
+            } else {
+                CliError::MissingLoginCredentials { what: "token" }
+            });
+        }
+        password
+    };
     match (username, password) {
-        (Some(u), Some(p)) => Ok(Credentials::basic(u, p.as_str())),
-        (None, Some(p)) => Ok(Credentials::identity_token(p.as_str())),
-        _ => Err(CliError::MissingLoginCredentials),
+        (_, p) if p.is_empty() => Err(CliError::MissingLoginCredentials { what: "password" }),
+        (Some(u), p) => Ok(Credentials::basic(u, p.as_str())),
+        (None, p) => Ok(Credentials::identity_token(p.as_str())),
     }
 }
 

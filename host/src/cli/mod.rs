@@ -14,6 +14,7 @@ pub mod output;
 mod plugin;
 mod policy;
 mod sign;
+pub mod usage;
 mod verify;
 mod version;
 mod x509fmt;

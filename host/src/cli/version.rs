@@ -6,11 +6,13 @@ use crate::error::CliError;
 
 /// Prints the version block in upstream's layout.
 pub fn run(out: &mut dyn Write) -> Result<(), CliError> {
-    let commit = option_env!("NOTATION_GIT_COMMIT").unwrap_or("unknown");
     writeln!(out, "Notation - a tool to sign and verify artifacts.\n")?;
     writeln!(out, "Version:     {}", env!("CARGO_PKG_VERSION"))?;
     writeln!(out, "OS/Arch:     {}/{}", go_os(), go_arch())?;
-    writeln!(out, "Git commit:  {commit}")?;
+    // As upstream, the commit line only when the build recorded one.
+    if let Some(commit) = option_env!("NOTATION_GIT_COMMIT").filter(|c| !c.is_empty()) {
+        writeln!(out, "Git commit:  {commit}")?;
+    }
     Ok(())
 }
 

@@ -83,8 +83,8 @@ pub enum ConfigError {
     },
     /// A key with this name is already in the signing key list.
     #[error(
-        "signing key {name:?} already exists in the signing key list. \
-         Use a different name, or remove it first with `notation key delete {name}`"
+        "signing key with name {name:?} already exists: \
+         use a different name, or remove it first with `notation key delete {name}`"
     )]
     KeyExists {
         /// The key name.
@@ -92,7 +92,7 @@ pub enum ConfigError {
     },
     /// No key with this name is in the signing key list.
     #[error(
-        "signing key {name:?} is not in the signing key list. \
+        "signing key not found: {name:?} is not in the signing key list. \
          Use `notation key list` to see the available keys"
     )]
     KeyNotFound {
@@ -101,11 +101,20 @@ pub enum ConfigError {
     },
     /// A key or store name has characters outside `[a-zA-Z0-9_.-]`.
     #[error(
-        "invalid name {name:?}: a name must be non-empty and use only letters, digits, '_', '.' and '-'"
+        "name needs to follow [a-zA-Z0-9_.-]+ format: {name:?} is not a valid name (use only letters, digits, '_', '.' and '-')"
     )]
     InvalidName {
         /// The rejected name.
         name: String,
+    },
+    /// `signingkeys.json` parses but breaks a rule of the format
+    /// (notation-go's words first).
+    #[error("malformed signingkeys.json: {reason}. Fix {} (it was not changed)", path.display())]
+    MalformedSigningKeys {
+        /// The file.
+        path: PathBuf,
+        /// The broken rule, e.g. `multiple keys with name 'k' found`.
+        reason: String,
     },
     /// A key entry is incomplete (neither a key/cert pair nor a plugin key).
     #[error("{0}")]

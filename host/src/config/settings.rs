@@ -55,7 +55,7 @@ impl Settings {
         write_json_file(path, self, crate::fsutil::MODE_PRIVATE)
     }
 
-    /// Reports whether `registry` (host[:port]) is listed as insecure.
+    /// Reports whether `registry` (`host[:port]`) is listed as insecure.
     pub fn is_insecure_registry(&self, registry: &str) -> bool {
         self.insecure_registries.iter().any(|r| r == registry)
     }

@@ -142,10 +142,39 @@ impl SigningKeys {
     /// Loads `path`; an empty list when the file does not exist.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let mut keys: Self = read_json_file(path)?.unwrap_or_default();
+        // Files written by notation v1.0 carry `"default": ""` for "none".
         if keys.default.as_deref() == Some("") {
             keys.default = None;
         }
+        keys.check(path)?;
         Ok(keys)
+    }
+
+    /// The rules upstream checks on load: names are non-empty and unique,
+    /// and the default names a key of the list.
+    fn check(&self, path: &Path) -> Result<(), ConfigError> {
+        let malformed = |reason: String| ConfigError::MalformedSigningKeys {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for key in &self.keys {
+            if key.name.is_empty() {
+                return Err(malformed("key name cannot be empty".to_string()));
+            }
+            if !seen.insert(key.name.as_str()) {
+                return Err(malformed(format!(
+                    "multiple keys with name '{}' found",
+                    key.name
+                )));
+            }
+        }
+        if let Some(default) = &self.default {
+            if !seen.contains(default.as_str()) {
+                return Err(malformed(format!("default key '{default}' not found")));
+            }
+        }
+        Ok(())
     }
 
     /// Saves to `path` atomically (mode 0600).
@@ -293,5 +322,31 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(k.key_ref(), Err(ConfigError::InvalidKey(_))));
+    }
+
+    #[test]
+    fn malformed_files_are_named_in_upstream_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signingkeys.json");
+        for (json, reason) in [
+            (
+                r#"{"keys":[{"name":"a","id":"i","pluginName":"p"},{"name":"a","id":"j","pluginName":"p"}]}"#,
+                "malformed signingkeys.json: multiple keys with name 'a' found",
+            ),
+            (
+                r#"{"keys":[{"name":"","id":"i","pluginName":"p"}]}"#,
+                "malformed signingkeys.json: key name cannot be empty",
+            ),
+            (
+                r#"{"default":"b","keys":[{"name":"a","id":"i","pluginName":"p"}]}"#,
+                "malformed signingkeys.json: default key 'b' not found",
+            ),
+        ] {
+            std::fs::write(&path, json).unwrap();
+            let err = SigningKeys::load(&path).unwrap_err().to_string();
+            assert!(err.starts_with(reason), "{err}");
+        }
+        std::fs::write(&path, r#"{"default":"","keys":[]}"#).unwrap();
+        assert_eq!(SigningKeys::load(&path).unwrap().default, None);
     }
 }

@@ -15,6 +15,7 @@ use crate::cli::output::Node;
 
 /// Prints the envelope's attributes, certificates and signed descriptor.
 pub(super) fn run(args: BlobInspectArgs, out: &mut dyn Write) -> Result<(), Error> {
+    super::check_signature_name(&args.signature)?;
     let bytes = blob::read_signature(&args.signature)?;
     let format = blob::signature_format(&args.signature, &bytes);
     let env =

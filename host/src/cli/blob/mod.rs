@@ -16,6 +16,28 @@ use crate::error::CliError;
 /// policy errors convert into it).
 type Error = CliError;
 
+/// Refuses a signature file name upstream refuses: one ending in `.sig`
+/// must be `NAME.FORMAT.sig` with FORMAT `jws` or `cose`. Other names are
+/// accepted (the format is then read from the content).
+fn check_signature_name(path: &std::path::Path) -> Result<(), CliError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if !name.to_ascii_lowercase().ends_with(".sig") {
+        return Ok(());
+    }
+    let parts: Vec<&str> = name.split('.').collect();
+    if parts.len() < 3 {
+        return Err(CliError::InvalidSignatureFileName { name });
+    }
+    let format = parts[parts.len() - 2].to_ascii_lowercase();
+    if format != "jws" && format != "cose" {
+        return Err(CliError::UnsupportedSignatureFileFormat { format });
+    }
+    Ok(())
+}
+
 /// Runs a `blob` subcommand.
 pub fn run(ctx: &Context, cmd: BlobCommand, out: &mut dyn Write) -> Result<(), CliError> {
     match cmd {

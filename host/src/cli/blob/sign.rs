@@ -16,6 +16,19 @@ use crate::error::CliError;
 /// directory). An existing signature file is replaced with `--force` or
 /// after the user confirms.
 pub(super) fn run(ctx: &Context, args: BlobSignArgs, out: &mut dyn Write) -> Result<(), Error> {
+    if args.signing.timestamp_url.as_deref() == Some("") {
+        return Err(CliError::EmptyTimestampFlag { what: "tsa url" });
+    }
+    if args
+        .signing
+        .timestamp_root_cert
+        .as_ref()
+        .is_some_and(|p| p.as_os_str().is_empty())
+    {
+        return Err(CliError::EmptyTimestampFlag {
+            what: "tsa root certificate path",
+        });
+    }
     let flags = crate::cli::sign::resolve_flags(ctx, &args.signing)?;
     let format = flags.format;
     if !blob::is_valid_media_type(&args.media_type) {
@@ -57,6 +70,10 @@ pub(super) fn run(ctx: &Context, args: BlobSignArgs, out: &mut dyn Write) -> Res
     if let Some(ts) = &flags.timestamp {
         envelope =
             signing::apply_timestamp(&key.key, format, envelope, ts).map_err(CliError::from)?;
+    }
+    if args.force {
+        // As upstream, once the signature is made.
+        eprintln!("Warning: existing signature file will be overwritten");
     }
     blob::write_signature(&sig_path, &envelope, overwrite)?;
     writeln!(out, "Successfully signed {}", args.blob.display())?;

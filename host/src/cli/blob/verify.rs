@@ -33,6 +33,7 @@ pub(super) fn run(ctx: &Context, args: BlobVerifyArgs, out: &mut dyn Write) -> R
         )?;
         return Ok(());
     }
+    super::check_signature_name(&args.signature)?;
     let signature = blob::read_signature(&args.signature)?;
     let format = blob::signature_format(&args.signature, &signature);
     let verifier = blob::verifier(

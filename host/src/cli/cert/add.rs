@@ -4,7 +4,7 @@ use std::io::Write;
 
 use notation_host::truststore::StoreType;
 
-use super::trust_store;
+use super::{check_store_name, trust_store};
 use crate::cli::args::CertAddArgs;
 use crate::cli::Context;
 use crate::error::CliError;
@@ -15,7 +15,7 @@ pub fn run(ctx: &Context, args: CertAddArgs, out: &mut dyn Write) -> Result<(), 
     let store_type = StoreType::from(args.store_type);
     let store = trust_store(ctx);
     // Validate the store name before touching anything.
-    store.store_dir(store_type, &args.store)?;
+    check_store_name(&args.store)?;
     let mut added = Vec::new();
     let mut failures = Vec::new();
     for path in &args.paths {

@@ -8,23 +8,32 @@ use super::trust_store;
 use crate::cli::args::CertCleanupTestArgs;
 use crate::cli::output::confirm;
 use crate::cli::Context;
-use crate::error::CliError;
+use crate::error::{go_io_reason, CliError};
+
+/// Why a trust store change failed, with an I/O cause worded as Go words it.
+fn trust_store_reason(e: &TrustStoreError) -> String {
+    match e {
+        TrustStoreError::Io { path, source } => {
+            format!("{}: {}", path.display(), go_io_reason(source))
+        }
+        other => other.to_string(),
+    }
+}
 
 /// Removes the trust store certificate, the key list entry and the two
 /// local files; a step whose target is already gone is reported and skipped.
 pub fn run(ctx: &Context, args: CertCleanupTestArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let name = args.name.as_str();
     if !notation_host::config::is_valid_name(name) {
-        return Err(notation_host::config::ConfigError::InvalidName {
+        return Err(CliError::InvalidKeyName {
             name: name.to_string(),
-        }
-        .into());
+        });
     }
     let (key_path, cert_path) = ctx.config.local_key_paths(name);
     let prompt = format!(
         "The test key {name} and its corresponding certificate will be cleaned up with the following changes:\n\
          - Delete certificate {name}.crt from trust store {name} of type ca\n\
-         - Remove key {name} from the key list\n\
+         - Remove key {name} from signingkeys.json\n\
          - Delete key file: {}\n\
          - Delete certificate file: {}\n\n\
          Are you sure you want to continue?",
@@ -43,7 +52,7 @@ pub fn run(ctx: &Context, args: CertCleanupTestArgs, out: &mut dyn Write) -> Res
         Ok(_) => {
             writeln!(
                 out,
-                "Successfully deleted certificate {file} from trust store {name} of type ca."
+                "Successfully deleted {file} from trust store {name} of type ca."
             )?;
             if let Ok(dir) = store.store_dir(StoreType::Ca, name) {
                 let _ = std::fs::remove_dir(dir); // only when empty
@@ -55,7 +64,10 @@ pub fn run(ctx: &Context, args: CertCleanupTestArgs, out: &mut dyn Write) -> Res
                 "Certificate {file} does not exist in trust store {name} of type ca."
             )?
         }
-        Err(e) => failures.push(e.to_string()),
+        Err(e) => failures.push(format!(
+            "failed to delete certificate {file} from trust store {name} of type ca: {}",
+            trust_store_reason(&e)
+        )),
     }
 
     // 2. key list entry
@@ -66,12 +78,19 @@ pub fn run(ctx: &Context, args: CertCleanupTestArgs, out: &mut dyn Write) -> Res
                 .remove(&[name.to_string()])
                 .and_then(|_| keys.save(&keys_path));
             match res {
-                Ok(()) => writeln!(out, "Successfully removed key {name} from the key list.")?,
-                Err(e) => failures.push(e.to_string()),
+                Ok(()) => writeln!(
+                    out,
+                    "Successfully removed key {name} from signingkeys.json."
+                )?,
+                Err(e) => failures.push(format!(
+                    "failed to remove key {name} from signingkeys.json: {e}"
+                )),
             }
         }
-        Ok(_) => writeln!(out, "Key {name} does not exist in the key list.")?,
-        Err(e) => failures.push(e.to_string()),
+        Ok(_) => writeln!(out, "Key {name} does not exist in signingkeys.json.")?,
+        Err(e) => failures.push(format!(
+            "failed to remove key {name} from signingkeys.json: {e}"
+        )),
     }
 
     // 3. and 4. local files
@@ -84,7 +103,11 @@ pub fn run(ctx: &Context, args: CertCleanupTestArgs, out: &mut dyn Write) -> Res
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 writeln!(out, "{label} {} does not exist.", path.display())?
             }
-            Err(e) => failures.push(format!("cannot delete {}: {e}", path.display())),
+            Err(e) => failures.push(format!(
+                "failed to delete {what} {}: {}",
+                path.display(),
+                go_io_reason(&e)
+            )),
         }
     }
 

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use notation_host::truststore::StoreType;
 
-use super::trust_store;
+use super::{check_store_name, trust_store};
 use crate::cli::args::CertDeleteArgs;
 use crate::cli::output::confirm;
 use crate::cli::Context;
@@ -15,7 +15,7 @@ use crate::error::CliError;
 pub fn run(ctx: &Context, args: CertDeleteArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store_type = StoreType::from(args.store_type);
     let store = trust_store(ctx);
-    store.store_dir(store_type, &args.store)?;
+    check_store_name(&args.store)?;
     match args.file {
         Some(file) if !args.all => {
             let prompt = format!(
@@ -26,8 +26,14 @@ pub fn run(ctx: &Context, args: CertDeleteArgs, out: &mut dyn Write) -> Result<(
             if !confirm(&prompt, args.yes)? {
                 return Ok(());
             }
-            store.delete_certificate_file(store_type, &args.store, &file)?;
-            writeln!(out, "Successfully deleted {file} from the trust store.")?;
+            store
+                .delete_certificate_file(store_type, &args.store, &file)
+                .map_err(CliError::CertDelete)?;
+            writeln!(
+                out,
+                "Successfully deleted {file} from trust store {} of type {store_type}",
+                args.store
+            )?;
         }
         _ => {
             let prompt = format!(
@@ -38,7 +44,9 @@ pub fn run(ctx: &Context, args: CertDeleteArgs, out: &mut dyn Write) -> Result<(
             if !confirm(&prompt, args.yes)? {
                 return Ok(());
             }
-            let dir = store.delete_store(store_type, &args.store)?;
+            let dir = store
+                .delete_store(store_type, &args.store)
+                .map_err(CliError::CertDeleteAll)?;
             writeln!(out, "Successfully deleted {}", dir.display())?;
         }
     }

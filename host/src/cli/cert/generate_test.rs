@@ -113,9 +113,9 @@ pub fn run(ctx: &Context, args: CertGenerateTestArgs, out: &mut dyn Write) -> Re
         out,
         "Successfully added {name}.crt to named store {name} of type ca"
     )?;
-    writeln!(out, "{name}: added to the key list")?;
+    writeln!(out, "{name}: added to signingkeys.json")?;
     if args.default {
-        writeln!(out, "{name}: mark as default signing key")?;
+        writeln!(out, "{name}: marked as default signing key")?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use notation_host::truststore::{StoreType, TrustStoreError};
+use notation_host::truststore::StoreType;
 
 use super::{files_or_empty, trust_store};
 use crate::cli::args::CertListArgs;
@@ -18,9 +18,7 @@ pub fn run(ctx: &Context, args: CertListArgs, out: &mut dyn Write) -> Result<(),
     let mut rows = Vec::new();
     let stores = match &args.store {
         Some(name) => {
-            if !notation_host::truststore::is_valid_store_name(name) {
-                return Err(TrustStoreError::InvalidStoreName { name: name.clone() }.into());
-            }
+            super::check_store_name(name)?;
             StoreType::ALL
                 .into_iter()
                 .filter(|t| only_type.is_none_or(|o| o == *t))

@@ -37,6 +37,17 @@ impl From<StoreTypeArg> for StoreType {
     }
 }
 
+/// Refuses a named store name upstream refuses, in upstream's words.
+fn check_store_name(name: &str) -> Result<(), CliError> {
+    if notation_host::truststore::is_valid_store_name(name) {
+        Ok(())
+    } else {
+        Err(CliError::InvalidStoreName {
+            name: name.to_string(),
+        })
+    }
+}
+
 /// The trust store of the configuration directory.
 fn trust_store(ctx: &Context) -> TrustStore {
     TrustStore::from_config_dir(ctx.config.root())

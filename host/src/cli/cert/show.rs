@@ -16,6 +16,7 @@ const RULE: &str =
 /// Prints every certificate of one trust store file, leaf first.
 pub fn run(ctx: &Context, args: CertShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store_type = StoreType::from(args.store_type);
+    super::check_store_name(&args.store)?;
     if !notation_host::truststore::is_valid_store_name(&args.file) {
         return Err(CliError::CertShow {
             file: args.file,

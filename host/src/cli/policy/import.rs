@@ -2,29 +2,32 @@
 
 use std::io::Write;
 
-use notation_host::trustpolicy::{read_capped, TrustPolicy};
+use notation_host::trustpolicy::{read_capped, PolicyError, TrustPolicy};
 
 use crate::cli::args::PolicyImportArgs;
 use crate::cli::Context;
-use crate::error::CliError;
+use crate::error::{policy_read_reason, CliError, ImportStep};
 
 /// Validates FILE and installs it as the OCI trust policy.
 pub fn run(ctx: &Context, args: PolicyImportArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let import_err = |source| CliError::PolicyImport {
-        path: args.file.clone(),
-        source,
+    let failed = |step, reason| CliError::PolicyImport {
+        kind: "OCI",
+        step,
+        reason,
     };
-    let bytes = read_capped(&args.file).map_err(import_err)?;
-    TrustPolicy::from_json(&bytes).map_err(import_err)?;
+    let bytes =
+        read_capped(&args.file).map_err(|e| failed(ImportStep::Read, policy_read_reason(&e)))?;
+    TrustPolicy::from_json(&bytes).map_err(|e| match e {
+        PolicyError::Json { source } => failed(ImportStep::Parse, source.to_string()),
+        other => failed(ImportStep::Validate, other.to_string()),
+    })?;
     if !super::may_overwrite(ctx, args.force)? {
         return Ok(());
     }
-    if super::write_policy(ctx, &bytes)? {
-        writeln!(out, "Cleaned old trust policy file.")?;
-    }
+    super::write_policy(ctx, &bytes, out)?;
     writeln!(
         out,
-        "Successfully imported OCI trust policy configuration to {}",
+        "Successfully imported OCI trust policy configuration to {}.",
         ctx.config.oci_trust_policy_file().display()
     )?;
     Ok(())

@@ -37,15 +37,15 @@ pub fn run(ctx: &Context, args: PolicyInitArgs, out: &mut dyn Write) -> Result<(
         }]),
     };
     doc.validate()?;
-    let mut bytes = serde_json::to_vec_pretty(&doc).map_err(|source| CliError::Encode {
+    let bytes = serde_json::to_vec_pretty(&doc).map_err(|source| CliError::Encode {
         what: "trust policy",
         source,
     })?;
-    bytes.push(b'\n');
+    // As upstream (Go's json.MarshalIndent): no trailing newline.
     if !super::may_overwrite(ctx, args.force)? {
         return Ok(());
     }
-    super::write_policy(ctx, &bytes)?;
+    super::write_policy(ctx, &bytes, out)?;
     writeln!(
         out,
         "Successfully initialized OCI trust policy file to {}",

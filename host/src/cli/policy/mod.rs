@@ -5,14 +5,13 @@ mod init;
 mod show;
 
 use std::io::Write;
-use std::path::Path;
 
 use notation_host::fsutil::{atomic_write, MODE_PRIVATE};
 
 use super::args::PolicyCommand;
 use super::output::confirm;
 use super::Context;
-use crate::error::CliError;
+use crate::error::{go_io_reason, CliError, ImportStep};
 
 /// Runs a `policy` subcommand.
 pub fn run(ctx: &Context, cmd: PolicyCommand, out: &mut dyn Write) -> Result<(), CliError> {
@@ -32,7 +31,7 @@ fn may_overwrite(ctx: &Context, force: bool) -> Result<bool, CliError> {
         return Ok(true);
     };
     if force {
-        eprintln!("Warning: existing OCI trust policy file will be overwritten");
+        eprintln!("Warning: existing OCI trust policy configuration will be overwritten");
         return Ok(true);
     }
     let readable = notation_host::trustpolicy::read_capped(&existing)
@@ -45,24 +44,33 @@ fn may_overwrite(ctx: &Context, force: bool) -> Result<bool, CliError> {
         return Ok(true);
     }
     confirm(
-        "The OCI trust policy file already exists, do you want to overwrite it?",
+        "The OCI trust policy configuration already exists, do you want to overwrite it?",
         false,
     )
 }
 
 /// Writes the new policy as `trustpolicy.oci.json` and removes a legacy
-/// `trustpolicy.json` so it cannot shadow or confuse. Returns whether a
-/// legacy file was removed.
-fn write_policy(ctx: &Context, bytes: &[u8]) -> Result<bool, CliError> {
+/// `trustpolicy.json` so it cannot shadow or confuse; a legacy file that
+/// cannot be removed is only a warning, as upstream's.
+fn write_policy(ctx: &Context, bytes: &[u8], out: &mut dyn Write) -> Result<(), CliError> {
     let path = ctx.config.oci_trust_policy_file();
-    atomic_write(&path, bytes, MODE_PRIVATE).map_err(CliError::io(&path))?;
-    remove_if_exists(&ctx.config.legacy_trust_policy_file())
-}
-
-fn remove_if_exists(path: &Path) -> Result<bool, CliError> {
-    match std::fs::remove_file(path) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(CliError::io(path)(e)),
+    atomic_write(&path, bytes, MODE_PRIVATE).map_err(|e| CliError::PolicyImport {
+        kind: "OCI",
+        step: ImportStep::Write,
+        reason: format!("{}: {}", path.display(), go_io_reason(&e)),
+    })?;
+    let legacy = ctx.config.legacy_trust_policy_file();
+    match std::fs::remove_file(&legacy) {
+        Ok(()) => writeln!(
+            out,
+            "Deleted old trust policy configuration trustpolicy.json."
+        )?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => eprintln!(
+            "Warning: failed to clean old trust policy configuration {}: {}",
+            legacy.display(),
+            go_io_reason(&e)
+        ),
     }
+    Ok(())
 }

@@ -43,11 +43,11 @@ pub(super) fn run(
         }]),
     };
     doc.validate()?;
-    let mut bytes = serde_json::to_vec_pretty(&doc).map_err(|source| CliError::Encode {
+    let bytes = serde_json::to_vec_pretty(&doc).map_err(|source| CliError::Encode {
         what: "blob trust policy",
         source,
     })?;
-    bytes.push(b'\n');
+    // As upstream (Go's json.MarshalIndent): no trailing newline.
     if !super::may_overwrite(ctx, args.force)? {
         return Ok(());
     }

@@ -12,7 +12,7 @@ use super::Error;
 use crate::cli::args::BlobPolicyCommand;
 use crate::cli::output::confirm;
 use crate::cli::Context;
-use crate::error::CliError;
+use crate::error::{go_io_reason, CliError, ImportStep};
 
 /// Runs a `blob policy` subcommand.
 pub(super) fn run(ctx: &Context, cmd: BlobPolicyCommand, out: &mut dyn Write) -> Result<(), Error> {
@@ -26,15 +26,24 @@ pub(super) fn run(ctx: &Context, cmd: BlobPolicyCommand, out: &mut dyn Write) ->
 /// Asks before replacing an existing blob policy (unless `force`, which
 /// warns). Returns false when the user declines.
 fn may_overwrite(ctx: &Context, force: bool) -> Result<bool, Error> {
-    if std::fs::symlink_metadata(ctx.config.blob_trust_policy_file()).is_err() {
+    let path = ctx.config.blob_trust_policy_file();
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Ok(true);
+    }
+    // As upstream, an existing file that is not even JSON is replaced
+    // without asking: there is nothing usable to keep.
+    let readable = notation_host::trustpolicy::read_capped(&path)
+        .ok()
+        .is_some_and(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).is_ok());
+    if !readable {
         return Ok(true);
     }
     if force {
-        eprintln!("Warning: existing blob trust policy file will be overwritten");
+        eprintln!("Warning: existing blob trust policy configuration will be overwritten");
         return Ok(true);
     }
     confirm(
-        "The blob trust policy file already exists, do you want to overwrite it?",
+        "The blob trust policy configuration already exists, do you want to overwrite it?",
         false,
     )
 }
@@ -42,6 +51,10 @@ fn may_overwrite(ctx: &Context, force: bool) -> Result<bool, Error> {
 /// Writes `trustpolicy.blob.json` atomically.
 fn write_policy(ctx: &Context, bytes: &[u8]) -> Result<(), Error> {
     let path = ctx.config.blob_trust_policy_file();
-    atomic_write(&path, bytes, MODE_PRIVATE).map_err(CliError::io(&path))?;
+    atomic_write(&path, bytes, MODE_PRIVATE).map_err(|e| CliError::PolicyImport {
+        kind: "blob",
+        step: ImportStep::Write,
+        reason: format!("{}: {}", path.display(), go_io_reason(&e)),
+    })?;
     Ok(())
 }
