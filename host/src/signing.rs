@@ -190,7 +190,13 @@ impl TimestampOptions {
             .and_then(|k| root.verify(&k))
             .unwrap_or(false);
         if !signature_ok {
-            return Err(bad(TsaRootProblem::SignatureCheckFailed));
+            let alg = match root.public_key().map(|k| k.id()) {
+                Ok(openssl::pkey::Id::RSA) | Ok(openssl::pkey::Id::RSA_PSS) => "rsa",
+                Ok(openssl::pkey::Id::EC) => "ecdsa",
+                Ok(openssl::pkey::Id::ED25519) => "ed25519",
+                _ => "x509",
+            };
+            return Err(bad(TsaRootProblem::SignatureCheckFailed(alg)));
         }
         let self_issued = matches!(
             root.issuer_name().try_cmp(root.subject_name()),

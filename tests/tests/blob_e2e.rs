@@ -577,11 +577,6 @@ fn policy_import_selection_and_levels() {
         ),
         (
             r#"{"version":"1.0","trustPolicies":[
-                {"name":"oci","registryScopes":["*"],"signatureVerification":{"level":"audit"},"trustStores":["ca:x"],"trustedIdentities":["*"]}]}"#,
-            "registryScopes",
-        ),
-        (
-            r#"{"version":"1.0","trustPolicies":[
                 {"name":"a","signatureVerification":{"level":"strict"},"trustStores":["nope:x"],"trustedIdentities":["*"]}]}"#,
             "trustStores",
         ),

@@ -281,8 +281,9 @@ pub enum TsaRootProblem {
     MoreThanOne,
     /// The file's content is not a certificate.
     Malformed,
-    /// The certificate's signature does not verify with its own key.
-    SignatureCheckFailed,
+    /// The certificate's signature does not verify with its own key (of
+    /// this algorithm: `rsa`, `ecdsa`, ...).
+    SignatureCheckFailed(&'static str),
     /// The certificate is not self-issued.
     NotRoot,
 }
@@ -302,8 +303,8 @@ impl TsaRootProblem {
             TsaRootProblem::Malformed => format!(
                 "x509: malformed certificate ({p:?} is not a PEM or DER certificate; {expecting})"
             ),
-            TsaRootProblem::SignatureCheckFailed => format!(
-                "failed to check root certificate with error: the signature of the certificate from {p:?} does not verify with its own public key, so it is not a self-signed root"
+            TsaRootProblem::SignatureCheckFailed(alg) => format!(
+                "failed to check root certificate with error: crypto/{alg}: verification error (the signature of the certificate from {p:?} does not verify with its own public key, so it is not a self-signed root)"
             ),
             TsaRootProblem::NotRoot => {
                 format!("certificate from {p:?} is not a root certificate. {expecting}")
