@@ -425,7 +425,6 @@ fn signed(host: &Host, extra: &[&str], format: &str) -> (PathBuf, PathBuf) {
 }
 
 #[test]
-#[ignore = "-d step names are issue 10 part A's"]
 fn verify_with_debug_log() {
     let host = Host::base_blob();
     let (b, sig) = signed(&host, &[], "jws");

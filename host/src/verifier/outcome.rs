@@ -504,10 +504,10 @@ impl SignatureOutcome {
     /// logs (`Verify signature against artifact DIGEST`, `Validating cert
     /// chain`, ...), each followed by our result for it.
     /// `artifact_digest` is the verified artifact's digest,
-    /// `signature_digest` the signature manifest's.
+    /// `signature_digest` the signature (manifest digest, or file for a blob).
     pub fn debug_lines(&self, artifact_digest: &str, signature_digest: &str) -> Vec<String> {
         let mut lines = vec![format!(
-            "Verify signature against artifact {artifact_digest} (signature manifest {signature_digest}, trust policy statement {:?}, level {}): {}",
+            "Verify signature against artifact {artifact_digest} (signature {signature_digest}, trust policy statement {:?}, level {}): {}",
             self.statement,
             self.level.as_str(),
             if self.passed() { "passed" } else { "failed" }
