@@ -699,7 +699,7 @@ fn plugin_keys_raw_and_envelope_for_blob() {
     let agent = |sig: &str| {
         let (tree, _) = cli.ok(&["blob", "inspect", sig]);
         tree.lines()
-            .find_map(|l| l.split_once("signing agent: ").map(|(_, a)| a.to_string()))
+            .find_map(|l| l.split_once("signingAgent: ").map(|(_, a)| a.to_string()))
             .unwrap_or_default()
     };
 

@@ -82,12 +82,58 @@ fn list() {
     s.finish();
 }
 
+/// `inspect.go`'s key words for one signature (`inspectSuccessfully`).
+const INSPECT_SUCCESSFULLY: &[&str] = &[
+    "└── application/vnd.cncf.notary.signature",
+    "└── sha256:",
+    "├── media type:",
+    "├── signature algorithm:",
+    "├── signed attributes",
+    "signingTime:",
+    "signingScheme:",
+    "├── user defined attributes",
+    "│   └── (empty)",
+    "├── unsigned attributes",
+    "│   └── signingAgent: ",
+    "├── certificates",
+    "│   └── SHA256 fingerprint:",
+    "issued to:",
+    "issued by:",
+    "expiry:",
+    "└── signed artifact",
+    "media type:",
+    "digest:",
+    "size:",
+];
+
 #[test]
 fn inspect() {
+    let lab = Lab::start();
     let mut s = Suite::new("command/inspect.go");
-    s.not_applicable(
-        "all signatures of an image",
-        "its key words are notation v1.0's inspect tree (`media type:`, `signingTime:`, `signingAgent: Notation/`); the CLI reference this project follows (notation-cli/inspect.md) prints `signature envelope type:`, `signing time:`, `signing agent:`, as ours does (covered by timestamp_e2e.rs and walkthrough.rs)",
+    // Upstream's list ends with `signingAgent: Notation/` (its own agent
+    // string); ours signs as this implementation, so the agent's name is
+    // not among the key words.
+    s.case("all signatures of an image", || {
+        let h = Home::base(&lab);
+        let a = lab.artifact("", "");
+        h.exec(&["sign", &a.reference_with_digest()])
+            .success()
+            .key_words(&[upstream_common::SIGN_SUCCESSFULLY]);
+        h.exec(&["inspect", "-d", &a.reference_with_digest()])
+            .success()
+            .key_words(INSPECT_SUCCESSFULLY);
+    });
+    s.case(
+        "all signatures of an image (signed by upstream notation)",
+        || {
+            // The same key words on a signature upstream's notation made.
+            let h = Home::base(&lab);
+            let a = lab.artifact("e2e-valid-signature", "");
+            h.exec(&["inspect", "-d", &a.reference_with_digest()])
+                .success()
+                .key_words(INSPECT_SUCCESSFULLY)
+                .key_words(&["│   └── signingAgent: Notation/"]);
+        },
     );
     for name in [
         "all signatures of an image with TLS",
