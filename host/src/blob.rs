@@ -132,13 +132,26 @@ pub enum BlobError {
     #[error("signature verification failed: verification did not complete")]
     VerificationIncomplete,
     /// A check failed and the policy enforces it.
-    #[error("signature verification failed: the {check} check failed: {failure}")]
+    #[error("signature verification failed: {}", blob_failure_line(*check, failure))]
     VerificationFailed {
         /// The failing check.
         check: Check,
         /// Why.
         failure: Failure,
     },
+}
+
+/// Upstream's words for a failed blob check: a blob whose digest, size or
+/// media type differs from the signed descriptor is `integrity check failed.
+/// signature does not match the given blob`; other failures read as for an
+/// OCI artifact (`NAME validation failed. Failure reason: ...`).
+fn blob_failure_line(check: Check, failure: &Failure) -> String {
+    match failure {
+        Failure::TargetDigestMismatch { .. } | Failure::TargetDescriptorMismatch { .. } => {
+            format!("integrity check failed. signature does not match the given blob ({failure})")
+        }
+        _ => crate::verifier::failure_line(check, failure),
+    }
 }
 
 /// A signing key and the key spec that decides the blob's digest algorithm.

@@ -39,7 +39,7 @@ pub enum CliError {
     #[error(transparent)]
     Credential(#[from] CredentialError),
     /// Verification could not start or found nothing to verify.
-    #[error(transparent)]
+    #[error("signature verification failed: {0}")]
     Verification(#[from] ArtifactFailure),
     /// Verification through the library failed in a way the variants
     /// above do not cover (e.g. its deadline passed).
@@ -53,14 +53,21 @@ pub enum CliError {
     #[error(transparent)]
     Uninstall(#[from] UninstallError),
     /// Every signature failed verification.
-    #[error("signature verification failed for all the signatures associated with {reference}: the {check} check failed: {reason}")]
+    #[error("signature verification failed for all the signatures associated with {reference}: {reason}")]
     VerificationFailed {
         /// The artifact, by digest.
         reference: String,
-        /// The most relevant failing check.
+        /// The most relevant failing check (the trust policy's validation
+        /// name where there is one).
         check: String,
-        /// Why it failed.
+        /// Why it failed (`NAME validation failed. Failure reason: ...`).
         reason: String,
+    },
+    /// No trust policy statement applies to the artifact (upstream's words).
+    #[error("signature verification failed: {source}")]
+    NoApplicablePolicy {
+        /// Why (names the repository or reference).
+        source: PolicyError,
     },
     /// `--oci-layout` verification needs `--scope`.
     #[error("--scope is required with --oci-layout: it names the trust policy scope to verify the layout against, for example --scope local/hello-world")]
@@ -281,6 +288,24 @@ impl CliError {
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> CliError {
         let path = path.into();
         move |source| CliError::Io { path, source }
+    }
+
+    /// `verify`'s statement lookup error: upstream prefixes a missing
+    /// applicable statement with `signature verification failed: ` and names
+    /// the artifact reference (`reference` when it has a digest).
+    pub fn statement_lookup(reference: &str) -> impl FnOnce(PolicyError) -> CliError + '_ {
+        move |e| match e {
+            PolicyError::NoApplicableStatement { repository } => CliError::NoApplicablePolicy {
+                source: PolicyError::NoApplicableStatement {
+                    repository: if reference.contains('@') {
+                        reference.to_string()
+                    } else {
+                        repository
+                    },
+                },
+            },
+            other => CliError::Policy(other),
+        }
     }
 
     /// Wraps an OpenSSL error.

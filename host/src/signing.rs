@@ -101,11 +101,17 @@ pub enum SigningError {
     Registry(#[from] RegistryError),
     /// The `--timestamp-root-cert` file is not one self-signed root
     /// certificate.
-    #[error("{} must hold exactly one self-signed root certificate of the timestamp authority", path.display())]
+    #[error("{}", problem.message(path))]
     BadTimestampRoot {
         /// The file.
         path: PathBuf,
+        /// What is wrong with it.
+        problem: crate::timestamp::TsaRootProblem,
     },
+    /// `--timestamp-url` or `--timestamp-root-cert` is empty (upstream's
+    /// words: `timestamping: tsa url cannot be empty`, ...).
+    #[error("timestamping: {0} cannot be empty")]
+    EmptyTimestampFlag(&'static str),
     /// Timestamping the signature failed.
     #[error("timestamping failed: {0}")]
     Timestamp(#[from] crate::timestamp::TimestampError),
@@ -154,25 +160,50 @@ impl TimestampOptions {
     /// Reads the TSA root certificate (exactly one self-signed certificate,
     /// PEM or DER) and checks the URL.
     pub fn load(url: &str, root_cert: &Path) -> Result<TimestampOptions, SigningError> {
+        use crate::timestamp::TsaRootProblem;
+        if url.is_empty() {
+            return Err(SigningError::EmptyTimestampFlag("tsa url"));
+        }
+        if root_cert.as_os_str().is_empty() {
+            return Err(SigningError::EmptyTimestampFlag(
+                "tsa root certificate path",
+            ));
+        }
         let timestamper = Timestamper::new(url)?;
-        let bad = || SigningError::BadTimestampRoot {
+        let bad = |problem| SigningError::BadTimestampRoot {
             path: root_cert.to_path_buf(),
+            problem,
         };
-        let certs =
-            envelope::cert::load_certificates(&read_file("timestamp root certificate", root_cert)?)
-                .map_err(|_| bad())?;
-        let [root] = certs.as_slice() else {
-            return Err(bad());
+        let bytes = read_file("timestamp root certificate", root_cert)?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(bad(TsaRootProblem::NoCertificate));
+        }
+        let certs = envelope::cert::load_certificates(&bytes)
+            .map_err(|_| bad(TsaRootProblem::Malformed))?;
+        let root = match certs.as_slice() {
+            [] => return Err(bad(TsaRootProblem::NoCertificate)),
+            [root] => root,
+            _ => return Err(bad(TsaRootProblem::MoreThanOne)),
         };
-        let self_signed = matches!(
-            root.issuer_name().try_cmp(root.subject_name()),
-            Ok(std::cmp::Ordering::Equal)
-        ) && root
+        let signature_ok = root
             .public_key()
             .and_then(|k| root.verify(&k))
             .unwrap_or(false);
-        if !self_signed {
-            return Err(bad());
+        if !signature_ok {
+            let alg = match root.public_key().map(|k| k.id()) {
+                Ok(openssl::pkey::Id::RSA) | Ok(openssl::pkey::Id::RSA_PSS) => "rsa",
+                Ok(openssl::pkey::Id::EC) => "ecdsa",
+                Ok(openssl::pkey::Id::ED25519) => "ed25519",
+                _ => "x509",
+            };
+            return Err(bad(TsaRootProblem::SignatureCheckFailed(alg)));
+        }
+        let self_issued = matches!(
+            root.issuer_name().try_cmp(root.subject_name()),
+            Ok(std::cmp::Ordering::Equal)
+        );
+        if !self_issued {
+            return Err(bad(TsaRootProblem::NotRoot));
         }
         Ok(TimestampOptions {
             timestamper,

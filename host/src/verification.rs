@@ -63,8 +63,8 @@ use crate::registry::{ArtifactStore, Descriptor, RegistryError};
 use crate::trustpolicy::{PolicyError, PolicyStatement, TrustPolicy, VerificationLevel};
 use crate::truststore::{StoreRef, StoreType, TrustStore};
 use crate::verifier::{
-    ArtifactFailure, ArtifactOutcome, Check, CheckStatus, NotChecked, SignatureOutcome, Verifier,
-    VerifyInput,
+    failure_line, ArtifactFailure, ArtifactOutcome, Check, CheckStatus, NotChecked,
+    SignatureOutcome, Verifier, VerifyInput,
 };
 
 /// Default for [`VerifyOptions::max_signatures`] (upstream's
@@ -309,7 +309,7 @@ impl Report {
             return None;
         }
         Some(match self.outcome.most_relevant_failure() {
-            Some((_, check, failure)) => (check.as_str().to_string(), failure.to_string()),
+            Some((_, check, failure)) => (check.to_string(), failure_line(check, failure)),
             None => match self.fetch_errors.first() {
                 Some((digest, e)) => (
                     "integrity".to_string(),
@@ -466,6 +466,17 @@ impl ArtifactVerifier {
         };
         let statement = self.engine.statement_for(&scope)?;
         Ok((opened, scope, statement))
+    }
+
+    /// The trust policy statement that applies to `reference` (with
+    /// [`VerifyOptions::scope`] for a layout), found without any network
+    /// access: what [`ArtifactVerifier::verify`] will apply.
+    pub fn statement(
+        &self,
+        reference: &str,
+        options: &VerifyOptions,
+    ) -> Result<&PolicyStatement, VerificationError> {
+        self.select(reference, options).map(|(_, _, s)| s)
     }
 
     /// Verifies the artifact `reference` names (a registry reference, or a

@@ -340,7 +340,7 @@ fn configuration_errors_are_reported_before_any_network_access() {
     assert!(err.contains("signing key not found: \"nope\""), "{err}");
 
     let err = env.fails(&["verify", target]);
-    assert!(err.contains("no trust policy found"), "{err}");
+    assert!(err.contains("Error: trust policy is not present"), "{err}");
     assert!(err.contains("notation policy import"), "{err}");
 
     env.ok(&["cert", "generate-test", "--default", "k"]);

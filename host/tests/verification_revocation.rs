@@ -261,7 +261,23 @@ fn url(port: u16, path: &str) -> String {
 fn assert_revoked(out: &SignatureOutcome, method: RevocationMethod) {
     assert!(!out.passed(), "{:?}", out.checks);
     match out.status(Check::Revocation) {
-        CheckStatus::Failed(Failure::Revoked { method: m, .. }) => assert_eq!(*m, method),
+        CheckStatus::Failed(f @ Failure::Revoked { method: m, url, .. }) => {
+            assert_eq!(*m, method);
+            // notation-go's words, then its per-certificate line.
+            let text = f.to_string();
+            let tail = format!(
+                "encountered an error for revocation method {method} at URL {url:?}: certificate is revoked via {method})"
+            );
+            assert!(
+                text.contains(" in chain with subject \"") && text.ends_with(&tail),
+                "{text}"
+            );
+            assert!(
+                text.starts_with("signing certificate with subject \""),
+                "{text}"
+            );
+            assert!(text.contains("\" is revoked"), "{text}");
+        }
         other => panic!("expected revoked by {method}, got {other:?}"),
     }
 }
@@ -270,8 +286,14 @@ fn assert_revoked(out: &SignatureOutcome, method: RevocationMethod) {
 fn assert_unavailable(out: &SignatureOutcome, why: impl Fn(&RevocationProblem) -> bool) {
     assert!(!out.passed(), "{:?}", out.checks);
     match out.status(Check::Revocation) {
-        CheckStatus::Failed(Failure::RevocationUnavailable { problems, .. }) => {
-            assert!(problems.0.iter().any(why), "{problems}")
+        CheckStatus::Failed(f @ Failure::RevocationUnavailable { problems, .. }) => {
+            assert!(problems.0.iter().any(why), "{problems}");
+            let text = f.to_string();
+            assert!(
+                text.starts_with("signing certificate with subject \"")
+                    && text.contains("\" revocation status is unknown ("),
+                "{text}"
+            );
         }
         other => panic!("expected unavailable, got {other:?}"),
     }

@@ -9,8 +9,8 @@
 //! Go's wording of the OS error (`permission denied`) is then not checked.
 //!
 //! Five cases import `skip_trustpolicy.json` (level `skip` with the global
-//! scope `*`), which upstream accepts; they are ignored until that is
-//! accepted here too (issue 10, item 3).
+//! scope `*`), which upstream accepts and so do we, with a warning at
+//! verification (issue 10, item 3).
 
 mod upstream_command_support;
 
@@ -182,7 +182,6 @@ fn import_over_existing_fails_if_identity_is_malformed() {
 }
 
 #[test]
-#[ignore = "needs level `skip` with the global scope `*` (issue 10 item 3)"]
 fn import_cancelled_with_n() {
     let host = with_policy();
     let p = trust_policy("skip_trustpolicy.json");
@@ -192,7 +191,6 @@ fn import_cancelled_with_n() {
 }
 
 #[test]
-#[ignore = "needs level `skip` with the global scope `*` (issue 10 item 3)"]
 fn import_cancelled_by_default() {
     let host = with_policy();
     let p = trust_policy("skip_trustpolicy.json");
@@ -202,7 +200,6 @@ fn import_cancelled_by_default() {
 }
 
 #[test]
-#[ignore = "needs level `skip` with the global scope `*` (issue 10 item 3)"]
 fn import_skips_confirmation_if_existing_policy_is_malformed() {
     let host = Host::new(&[Opt::TrustPolicy("invalid_format_trustpolicy.json")]);
     let name = "skip_trustpolicy.json";
@@ -212,7 +209,6 @@ fn import_skips_confirmation_if_existing_policy_is_malformed() {
 }
 
 #[test]
-#[ignore = "needs level `skip` with the global scope `*` (issue 10 item 3)"]
 fn import_confirmed() {
     let host = with_policy();
     let name = "skip_trustpolicy.json";
@@ -222,7 +218,6 @@ fn import_confirmed() {
 }
 
 #[test]
-#[ignore = "needs level `skip` with the global scope `*` (issue 10 item 3)"]
 fn import_confirmed_by_force() {
     let host = with_policy();
     let name = "skip_trustpolicy.json";

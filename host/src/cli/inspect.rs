@@ -13,9 +13,10 @@ use openssl::x509::X509;
 use super::args::{InspectArgs, OutputFormat};
 use super::list::{discover, pretty};
 use super::output::{format_rfc3339, format_tree_time, Node};
-use super::x509fmt::{name_string, sha256_fingerprint, to_datetime};
+use super::x509fmt::{sha256_fingerprint, to_datetime};
 use super::Context;
 use crate::error::CliError;
+use notation_host::verifier::chain::upstream_subject;
 
 /// Prints the details of every signature.
 pub fn run(ctx: &Context, args: InspectArgs, out: &mut dyn Write) -> Result<(), CliError> {
@@ -99,8 +100,8 @@ fn tree_certificates(node: &mut Node, chain: &[X509]) {
     let certs = node.add("certificates");
     for c in chain {
         let n = certs.add_pair("SHA256 fingerprint", sha256_fingerprint(c));
-        n.add_pair("issued to", name_string(c.subject_name()));
-        n.add_pair("issued by", name_string(c.issuer_name()));
+        n.add_pair("issued to", upstream_subject(c.subject_name()));
+        n.add_pair("issued by", upstream_subject(c.issuer_name()));
         n.add_pair(
             "expiry",
             cert_not_after(c).map(format_tree_time).unwrap_or_default(),
@@ -115,8 +116,8 @@ fn json_certificates(chain: &[X509]) -> Vec<serde_json::Value> {
         .map(|c| {
             serde_json::json!({
                 "SHA256Fingerprint": sha256_fingerprint(c),
-                "issuedTo": name_string(c.subject_name()),
-                "issuedBy": name_string(c.issuer_name()),
+                "issuedTo": upstream_subject(c.subject_name()),
+                "issuedBy": upstream_subject(c.issuer_name()),
                 "expiry": cert_not_after(c).map(format_rfc3339).unwrap_or_default(),
             })
         })
@@ -128,10 +129,12 @@ pub(super) fn tree_signature(node: &mut Node, env: &SignatureEnvelope) {
     node.add_pair("signature algorithm", env.signing_algorithm.as_str());
     node.add_pair("signature envelope type", env.format.media_type());
     let sa = &env.signed_attributes;
+    // Upstream's tree (notation v2 `inspect`): attribute keys as in the
+    // envelope, user defined attributes always (`(empty)` when none), the
+    // timestamp before the signing agent.
     let signed = node.add("signed attributes");
-    signed.add_pair("content type", &sa.content_type);
-    signed.add_pair("signing scheme", sa.signing_scheme.as_str());
-    signed.add_pair("signing time", format_tree_time(sa.signing_time));
+    signed.add_pair("signingScheme", sa.signing_scheme.as_str());
+    signed.add_pair("signingTime", format_tree_time(sa.signing_time));
     if let Some(e) = sa.expiry {
         signed.add_pair("expiry", format_tree_time(e));
     }
@@ -148,12 +151,11 @@ pub(super) fn tree_signature(node: &mut Node, env: &SignatureEnvelope) {
         for (k, v) in meta {
             user.add_pair(k, v);
         }
+    } else {
+        node.add("user defined attributes").add("(empty)");
     }
     let ua = &env.unsigned_attributes;
     let unsigned = node.add("unsigned attributes");
-    if let Some(agent) = &ua.signing_agent {
-        unsigned.add_pair("signing agent", agent);
-    }
     if let Some(token) = &ua.timestamp_signature {
         let ts = unsigned.add("timestamp signature");
         match read_timestamp(token, &env.signature) {
@@ -172,6 +174,9 @@ pub(super) fn tree_signature(node: &mut Node, env: &SignatureEnvelope) {
                 ts.add_pair("error", timestamp_error_message(&e));
             }
         }
+    }
+    if let Some(agent) = &ua.signing_agent {
+        unsigned.add_pair("signingAgent", agent);
     }
     tree_certificates(node, &env.certificate_chain);
     let artifact = node.add("signed artifact");

@@ -150,10 +150,11 @@ pub fn confirm(prompt: &str, yes: bool) -> Result<bool, CliError> {
     Ok(answer == "y" || answer == "yes")
 }
 
-/// Formats a time as upstream's text output does (`Mon Jan 02 15:04:05 2006`).
+/// Formats a time as upstream's text output does: Go's `time.ANSIC`
+/// (`Mon Jan  2 15:04:05 2006`, the day padded with a space).
 pub fn format_tree_time(t: time::OffsetDateTime) -> String {
     const FMT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
-        "[weekday repr:short] [month repr:short] [day] [hour]:[minute]:[second] [year]"
+        "[weekday repr:short] [month repr:short] [day padding:space] [hour]:[minute]:[second] [year]"
     );
     t.to_offset(time::UtcOffset::UTC)
         .format(FMT)

@@ -4,10 +4,8 @@
 
 use std::io::Write;
 
-use notation_host::verification::{
-    status_text, ArtifactVerifier, VerificationError, VerifyOptions,
-};
-use notation_host::verifier::{Check, SignatureOutcome};
+use notation_host::verification::{ArtifactVerifier, VerificationError, VerifyOptions};
+use notation_host::verifier::{check_level_line, SignatureOutcome};
 
 use super::args::{OutputFormat, VerifyArgs};
 use super::list::pretty;
@@ -34,6 +32,24 @@ pub fn run(ctx: &Context, args: VerifyArgs, out: &mut dyn Write) -> Result<(), C
         warnings: Some(warnings),
         ..VerifyOptions::default()
     };
+    for w in verifier.engine().policy().warnings() {
+        eprintln!("Warning: {w}");
+    }
+    // The statement is looked up before any network access, so that a
+    // missing statement is reported first (and `-d` names it, as upstream).
+    let statement = verifier
+        .statement(&args.reference, &options)
+        .map_err(|e| verify_error(&args.reference, e))?;
+    if args.logging.debug {
+        eprintln!(
+            "{}",
+            check_level_line(
+                &args.reference,
+                &statement.name,
+                statement.verification.level
+            )
+        );
+    }
     let result = verifier.verify(&args.reference, &options);
     drop(options);
     // Shown whether or not verification succeeded (the tag warning comes
@@ -41,7 +57,7 @@ pub fn run(ctx: &Context, args: VerifyArgs, out: &mut dyn Write) -> Result<(), C
     for w in shown.try_iter() {
         eprintln!("Warning: {w}");
     }
-    let report = result.map_err(cli_error)?;
+    let report = result.map_err(|e| verify_error(&args.reference, e))?;
     if report.skipped() {
         return match args.output {
             OutputFormat::Json => {
@@ -63,7 +79,9 @@ pub fn run(ctx: &Context, args: VerifyArgs, out: &mut dyn Write) -> Result<(), C
             eprintln!("Signature {digest}: cannot be fetched: {e}");
         }
         for (digest, outcome) in report.verified_digests().zip(&report.outcome.signatures) {
-            print_outcome(digest, outcome);
+            for line in outcome.debug_lines(&report.subject.digest, digest) {
+                eprintln!("{line}");
+            }
         }
     }
     if args.output == OutputFormat::Json {
@@ -107,6 +125,15 @@ pub(super) fn cli_error(e: VerificationError) -> CliError {
     }
 }
 
+/// [`cli_error`], with a missing statement named after the reference given
+/// (as upstream words it).
+fn verify_error(reference: &str, e: VerificationError) -> CliError {
+    match e {
+        VerificationError::Policy(e) => CliError::statement_lookup(reference)(e),
+        other => cli_error(other),
+    }
+}
+
 /// The success report of `verify` and `blob verify`: logged failures as
 /// warnings on stderr, the line scripts look for, then the signed user
 /// metadata under `metadata_heading`.
@@ -139,21 +166,4 @@ pub(super) fn print_verified(
         table.write(out)?;
     }
     Ok(())
-}
-
-/// `-v`/`-d`: every validation's outcome for one signature, on stderr.
-fn print_outcome(digest: &str, outcome: &SignatureOutcome) {
-    eprintln!(
-        "Signature {digest} (trust policy {:?}, level {}): {}",
-        outcome.statement,
-        outcome.level.as_str(),
-        if outcome.passed() { "passed" } else { "failed" }
-    );
-    for check in Check::ALL {
-        let (status, detail) = status_text(outcome.status(check));
-        match detail {
-            Some(d) => eprintln!("  {check}: {status}: {d}"),
-            None => eprintln!("  {check}: {status}"),
-        }
-    }
 }

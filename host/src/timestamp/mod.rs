@@ -185,7 +185,7 @@ pub enum TimestampError {
         source: EnvelopeError,
     },
     /// A certificate of the TSA chain is revoked.
-    #[error("the timestamp authority's certificate {subject:?} is revoked ({method} at {url})")]
+    #[error("timestamping certificate with subject {subject:?} is revoked (according to {method} at {url})")]
     TsaRevoked {
         /// Its subject.
         subject: String,
@@ -196,7 +196,7 @@ pub enum TimestampError {
     },
     /// The revocation status of a TSA certificate could not be determined
     /// (always enforced: the timestamp is not relied upon).
-    #[error("the revocation status of the timestamp authority's certificate {subject:?} is unavailable: {problems}; check network access to its OCSP responder or CRL distribution point")]
+    #[error("timestamping certificate with subject {subject:?} revocation status is unknown ({problems}; check network access to its OCSP responder or CRL distribution point)")]
     TsaRevocationUnavailable {
         /// Its subject.
         subject: String,
@@ -269,4 +269,46 @@ pub fn timestamp_envelope(
         envelope_bytes,
         &token,
     )?)
+}
+
+/// Why a `--timestamp-root-cert` file cannot be used as the TSA root, in
+/// upstream's words (notation's `NewRootCertPool`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TsaRootProblem {
+    /// The file holds no certificate.
+    NoCertificate,
+    /// The file holds more than one certificate.
+    MoreThanOne,
+    /// The file's content is not a certificate.
+    Malformed,
+    /// The certificate's signature does not verify with its own key (of
+    /// this algorithm: `rsa`, `ecdsa`, ...).
+    SignatureCheckFailed(&'static str),
+    /// The certificate is not self-issued.
+    NotRoot,
+}
+
+impl TsaRootProblem {
+    /// The message for `path`: upstream's sentence, then ours.
+    pub fn message(&self, path: &std::path::Path) -> String {
+        let p = path.display().to_string();
+        let expecting = "Expecting single x509 root certificate in PEM or DER format from the file";
+        match self {
+            TsaRootProblem::NoCertificate => {
+                format!("cannot find any certificate from {p:?}. {expecting}")
+            }
+            TsaRootProblem::MoreThanOne => {
+                format!("found more than one certificates from {p:?}. {expecting}")
+            }
+            TsaRootProblem::Malformed => format!(
+                "x509: malformed certificate ({p:?} is not a PEM or DER certificate; {expecting})"
+            ),
+            TsaRootProblem::SignatureCheckFailed(alg) => format!(
+                "failed to check root certificate with error: crypto/{alg}: verification error (the signature of the certificate from {p:?} does not verify with its own public key, so it is not a self-signed root)"
+            ),
+            TsaRootProblem::NotRoot => {
+                format!("certificate from {p:?} is not a root certificate. {expecting}")
+            }
+        }
+    }
 }

@@ -363,7 +363,9 @@ pub enum Problem {
         /// The level.
         level: String,
     },
-    /// `skip` is combined with the global scope.
+    /// `skip` is combined with the global scope. No longer returned by
+    /// validation: upstream accepts such a policy, so we accept it too and
+    /// warn instead (see [`TrustPolicy::warnings`]).
     #[error("level 'skip' cannot be used with the global scope '*'; list the repositories to skip explicitly")]
     SkipWithGlobalScope,
     /// `override` is used with `skip`.
@@ -465,7 +467,7 @@ pub enum Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     /// Neither policy file exists.
-    #[error("no trust policy found: create {} (see `notation policy import`)", oci.display())]
+    #[error("trust policy is not present. To create a trust policy, see: {TRUST_POLICY_LINK} (looked for {} and {}; create one with `notation policy import <path-to-policy.json>`)", oci.display(), legacy.display())]
     NotFound {
         /// The OCI policy path looked for.
         oci: PathBuf,
@@ -488,23 +490,28 @@ pub enum PolicyError {
         path: PathBuf,
     },
     /// Not JSON of the expected shape.
-    #[error("trust policy is not valid JSON: {source}")]
+    #[error(
+        "malformed trust policy. To create a trust policy, see: {TRUST_POLICY_LINK} ({source})"
+    )]
     Json {
         /// The error.
         #[source]
         source: serde_json::Error,
     },
     /// `version` missing or not `1.0`.
-    #[error("trust policy version {version:?} is not supported; set \"version\": \"1.0\"")]
+    #[error("{}", match version {
+        None => "trust policy document has empty version, version must be specified (set \"version\": \"1.0\")".to_string(),
+        Some(v) => format!("trust policy document uses unsupported version {v:?} (set \"version\": \"1.0\")"),
+    })]
     UnsupportedVersion {
         /// The version found (`None` when missing).
         version: Option<String>,
     },
     /// `trustPolicies` missing or empty.
-    #[error("trust policy has no statements: add at least one entry to \"trustPolicies\"")]
+    #[error("trust policy document can not have zero trust policy statements (add at least one entry to \"trustPolicies\")")]
     NoStatements,
     /// A statement is invalid.
-    #[error("trust policy statement {statement:?}: field {field}: {problem}")]
+    #[error("{}", statement_message(statement, *field, problem))]
     InvalidStatement {
         /// Statement name (or `#N`, its 1-based position, when unnamed).
         statement: String,
@@ -514,11 +521,131 @@ pub enum PolicyError {
         problem: Problem,
     },
     /// No statement applies to the repository.
-    #[error("no trust policy statement applies to {repository:?}: add a statement whose registryScopes lists it, or a global '*' statement")]
+    #[error("artifact {repository:?} has no applicable trust policy. Trust policy applicability for a given artifact is determined by registryScopes. To create a trust policy, see: {TRUST_POLICY_LINK}")]
     NoApplicableStatement {
         /// The repository looked up.
         repository: String,
     },
+}
+
+/// Upstream's link for creating a trust policy, quoted in its messages.
+pub const TRUST_POLICY_LINK: &str =
+    "https://notaryproject.dev/docs/quickstart/#create-a-trust-policy";
+
+/// The message for an invalid statement: upstream's words for the rule
+/// (notation-go's trust policy validation), then ours (`field F: problem`).
+fn statement_message(statement: &str, field: Field, problem: &Problem) -> String {
+    let ours = format!("field {field}: {problem}");
+    let upstream = match (problem, field) {
+        (Problem::Missing, Field::Name) => {
+            "a trust policy statement is missing a name, every statement requires a name"
+                .to_string()
+        }
+        (Problem::Missing, Field::RegistryScopes) => format!(
+            "trust policy statement {statement:?} has zero registry scopes, it must specify registry scopes with at least one value"
+        ),
+        (Problem::Missing, Field::TrustStores | Field::TrustedIdentities) => format!(
+            "trust policy statement {statement:?} is either missing trust stores or trusted identities, both must be specified"
+        ),
+        (Problem::Missing, Field::SignatureVerification | Field::Level) => format!(
+            "trust policy statement {statement:?} has invalid signatureVerification: signature verification level is empty or missing in the trust policy statement"
+        ),
+        (Problem::DuplicateName, _) => format!(
+            "multiple trust policy statements use the same name {statement:?}, statement names must be unique"
+        ),
+        (Problem::WildcardWithOthers, _) => format!(
+            "trust policy statement {statement:?} uses wildcard registry scope '*', a wildcard scope cannot be used in conjunction with other scope values"
+        ),
+        (Problem::InvalidScope { scope }, _) if scope.contains('*') => format!(
+            "registry scope {scope:?} with wild card(s) is not valid, make sure it is a fully qualified repository without the scheme, protocol or tag. For example domain.com/my/repository or a local scope like local/myOCILayout"
+        ),
+        (Problem::InvalidScope { scope }, _) => format!(
+            "registry scope {scope:?} is not valid, make sure it is a fully qualified repository without the scheme, protocol or tag. For example domain.com/my/repository or a local scope like local/myOCILayout"
+        ),
+        (Problem::DuplicateScope { scope }, _)
+        | (Problem::ScopeInMultipleStatements { scope, .. }, _) => format!(
+            "registry scope {scope:?} is present in multiple trust policy statements, one registry scope value can only be associated with one statement"
+        ),
+        (Problem::MultipleGlobalStatements { .. }, _) => {
+            "registry scope \"*\" is present in multiple trust policy statements, one registry scope value can only be associated with one statement".to_string()
+        }
+        (Problem::UnknownLevel { level }, _) => format!(
+            "trust policy statement {statement:?} has invalid signatureVerification: invalid signature verification level {level:?}"
+        ),
+        (Problem::OverrideWithSkip, _) => format!(
+            "trust policy statement {statement:?} has invalid signatureVerification: signature verification level \"skip\" can't be used to customize signature verification"
+        ),
+        (Problem::SkipWithTrustSettings, _) => format!(
+            "trust policy statement {statement:?} is set to skip signature verification but configured with trust stores and/or trusted identities, remove them if signature verification needs to be skipped"
+        ),
+        (Problem::IntegrityOverride, _) => format!(
+            "trust policy statement {statement:?} has invalid signatureVerification: \"integrity\" verification can not be overridden in custom signature verification"
+        ),
+        (Problem::UnknownOverrideKey { key }, _) => format!(
+            "trust policy statement {statement:?} has invalid signatureVerification: verification type {key:?} in custom signature verification is not supported, supported values are [\"integrity\" \"authenticity\" \"authenticTimestamp\" \"expiry\" \"revocation\"]"
+        ),
+        (Problem::InvalidOverrideValue { key, value }, _)
+            if matches!(value.as_str(), "enforce" | "log" | "skip") =>
+        {
+            format!(
+                "trust policy statement {statement:?} has invalid signatureVerification: {key:?} verification can not be skipped in custom signature verification"
+            )
+        }
+        (Problem::InvalidOverrideValue { value, .. }, _) => format!(
+            "trust policy statement {statement:?} has invalid signatureVerification: verification action {value:?} in custom signature verification is not supported, supported values are [\"enforce\" \"log\" \"skip\"]"
+        ),
+        (Problem::InvalidTrustStoreRef { value }, _) => format!(
+            "trust policy statement {statement:?} has malformed trust store value {value:?}. The required format is <TrustStoreType>:<TrustStoreName>"
+        ),
+        (Problem::UnknownTrustStoreType { value, store_type }, _) => format!(
+            "trust policy statement {statement:?} uses an unsupported trust store type {store_type:?} in trust store value {value:?}"
+        ),
+        (Problem::InvalidTrustStoreName { value }, _) => {
+            let name = value.split_once(':').map(|(_, n)| n).unwrap_or(value);
+            format!(
+                "trust policy statement {statement:?} uses an unsupported trust store name {name:?} in trust store value {value:?}. Named store name needs to follow [a-zA-Z0-9_.-]+ format"
+            )
+        }
+        (Problem::WildcardIdentityWithOthers, _) => format!(
+            "trust policy statement {statement:?} uses a wildcard trusted identity '*', a wildcard identity cannot be used in conjunction with other values"
+        ),
+        (Problem::UnknownIdentityType { identity }, _) if identity.is_empty() => {
+            format!("trust policy statement {statement:?} has an empty trusted identity")
+        }
+        (Problem::UnknownIdentityType { identity }, _) if !identity.contains(':') => format!(
+            "trust policy statement {statement:?} has trusted identity {identity:?} missing separator"
+        ),
+        (Problem::InvalidDistinguishedName { identity, .. }, _)
+            if identity.split_once(':').is_some_and(|(_, v)| v.is_empty()) =>
+        {
+            format!(
+                "trust policy statement {statement:?} has trusted identity {identity:?} without an identity value"
+            )
+        }
+        (Problem::InvalidDistinguishedName { identity, source }, _) => format!(
+            "trust policy statement {statement:?} has trusted identity {identity:?} with invalid identity value: {source}"
+        ),
+        (
+            Problem::MissingRequiredAttribute {
+                identity,
+                attribute,
+            },
+            _,
+        ) => {
+            let dn = identity.split_once(':').map(|(_, v)| v).unwrap_or(identity);
+            format!(
+                "trust policy statement {statement:?} has trusted identity {identity:?} with invalid identity value: distinguished name (DN) {dn:?} has no mandatory RDN attribute for {attribute:?}, it must contain 'C', 'ST' or 'S', and 'O' RDN attributes at a minimum"
+            )
+        }
+        (Problem::OverlappingIdentities { first, second }, _) => format!(
+            "trust policy statement {statement:?} has overlapping x509 trustedIdentities, {first:?} overlaps with {second:?}"
+        ),
+        (Problem::DuplicateIdentity { identity }, _) => format!(
+            "trust policy statement {statement:?} has overlapping x509 trustedIdentities, {identity:?} overlaps with {identity:?}"
+        ),
+        _ => return format!("trust policy statement {statement:?}: {ours}"),
+    };
+    format!("{upstream} (statement {statement:?}, {ours})")
 }
 
 /// Which policy file applies in `config_dir`: the OCI file if it exists
@@ -724,9 +851,9 @@ fn validate_statement(
     let stores_raw = doc.trust_stores.as_deref().unwrap_or(&[]);
     let identities_raw = doc.trusted_identities.as_deref().unwrap_or(&[]);
     if level == VerificationLevel::Skip {
-        if scopes == Scopes::Global {
-            return Err(err(Field::Level, Problem::SkipWithGlobalScope));
-        }
+        // `skip` with the global scope breaks a rule of the specification
+        // but upstream accepts it: accepted, with a warning
+        // (`TrustPolicy::warnings`).
         if !stores_raw.is_empty() {
             return Err(err(Field::TrustStores, Problem::SkipWithTrustSettings));
         }
@@ -945,6 +1072,23 @@ impl TrustPolicy {
         })?;
         let bytes = read_capped(&path)?;
         Ok((TrustPolicy::from_json(&bytes)?, path))
+    }
+
+    /// Warnings about a valid policy that breaks a rule of the
+    /// specification upstream does not enforce: a `skip` statement with the
+    /// global scope `*` (every artifact without a more specific statement is
+    /// then accepted unverified). One line per problem, without `Warning: `.
+    pub fn warnings(&self) -> Vec<String> {
+        self.statements
+            .iter()
+            .filter(|s| s.scopes == Scopes::Global && s.verification.level == VerificationLevel::Skip)
+            .map(|s| {
+                format!(
+                    "trust policy statement {:?} sets level \"skip\" for the global registry scope \"*\": signature verification is skipped for every artifact that no other statement names. The Notary Project trust policy specification (Signature Verification details, level skip) says \"skip cannot be used with a global scope (*)\"; list the repositories to skip in registryScopes instead",
+                    s.name
+                )
+            })
+            .collect()
     }
 
     /// The statement applying to `repository` (exact scope, then global).

@@ -84,13 +84,13 @@ pub fn is_valid_store_name(name: &str) -> bool {
 #[derive(Debug, thiserror::Error)]
 pub enum TrustStoreError {
     /// The store name is not usable as a directory name.
-    #[error("invalid trust store name {name:?}: use only letters, digits, '_', '.' and '-'")]
+    #[error("named store name needs to follow [a-zA-Z0-9_.-]+ format (invalid trust store name {name:?}: use only letters, digits, '_', '.' and '-')")]
     InvalidStoreName {
         /// The name given.
         name: String,
     },
     /// The named store directory does not exist.
-    #[error("trust store {store_type}:{name} does not exist at {}: add a certificate with `notation cert add --type {store_type} --store {name} FILE`", path.display())]
+    #[error("{path:?} does not exist (trust store {store_type}:{name}; add a certificate with `notation cert add --type {store_type} --store {name} FILE`)")]
     StoreNotFound {
         /// Store type.
         store_type: StoreType,
@@ -123,14 +123,14 @@ pub enum TrustStoreError {
         source: io::Error,
     },
     /// A file holds no parsable certificate.
-    #[error("{} does not contain a valid PEM or DER certificate: every file in a trust store must be a certificate", path.display())]
+    #[error("could not parse a certificate from {path:?}, every file in a trust store must have a PEM or DER certificate in it")]
     InvalidCertificateFile {
         /// The file.
         path: PathBuf,
     },
     /// A certificate in a `ca`/`signingAuthority` store is neither a CA
     /// certificate nor self-signed.
-    #[error("certificate {subject:?} in {} is neither a CA certificate nor self-signed: trust stores hold root certificates", path.display())]
+    #[error("certificate with subject {subject:?} from file {path:?} is not a CA certificate or self-signed signing certificate")]
     NotCaOrSelfSigned {
         /// The file.
         path: PathBuf,
@@ -146,7 +146,7 @@ pub enum TrustStoreError {
         subject: String,
     },
     /// The named store holds no certificate.
-    #[error("trust store {} holds no certificates: add one with `notation cert add`", path.display())]
+    #[error("trust store {path:?} has no x509 certificates (add one with `notation cert add`)")]
     EmptyStore {
         /// The store directory.
         path: PathBuf,

@@ -133,3 +133,211 @@ pub fn check_issuer_rules(cert: &X509Ref) -> Result<(), CaRule> {
         _ => Err(CaRule::NoKeyCertSign),
     }
 }
+
+/// A certificate's subject as upstream notation prints it (Go's
+/// `pkix.Name.String()`): relative distinguished names in reverse order
+/// (`CN=e2e,O=Notary,L=Seattle,ST=WA,C=US` for a certificate issued as
+/// `C=US, ST=WA, L=Seattle, O=Notary, CN=e2e`), comma separated, no spaces,
+/// values of the same type joined with `+`, RFC 4514 escaping. Attributes
+/// outside Go's nine named ones come last, as `TYPE=value` (Go prints them
+/// as a dotted OID with a hex DER value; only those differ).
+pub fn upstream_subject(name: &openssl::x509::X509NameRef) -> String {
+    // Go's fixed order for its named attributes (reversed when printed).
+    const NAMED: [&str; 9] = [
+        "C",
+        "ST",
+        "L",
+        "street",
+        "postalCode",
+        "O",
+        "OU",
+        "CN",
+        "serialNumber",
+    ];
+    const PRINTED: [&str; 9] = [
+        "C",
+        "ST",
+        "L",
+        "STREET",
+        "POSTALCODE",
+        "O",
+        "OU",
+        "CN",
+        "SERIALNUMBER",
+    ];
+    let mut named: [Vec<String>; 9] = Default::default();
+    let mut other: Vec<String> = Vec::new();
+    for e in name.entries() {
+        let nid = e.object().nid();
+        let short = nid.short_name().unwrap_or("");
+        let value = e
+            .data()
+            .to_string()
+            .unwrap_or_else(|_| String::from_utf8_lossy(e.data().as_slice()).into_owned());
+        match NAMED.iter().position(|n| *n == short) {
+            // Go keeps one common name and one serial number: the last.
+            Some(i @ (7 | 8)) => named[i] = vec![value],
+            Some(i) => named[i].push(value),
+            None => {
+                let t = if short.is_empty() {
+                    e.object().to_string()
+                } else {
+                    short.to_string()
+                };
+                other.push(format!("{t}={}", escape_rdn_value(&value)));
+            }
+        }
+    }
+    // Sequence: unnamed attributes first, then the named ones in Go's
+    // order; printed in reverse.
+    let mut rdns: Vec<String> = other;
+    for (i, values) in named.iter().enumerate() {
+        if !values.is_empty() {
+            rdns.push(
+                values
+                    .iter()
+                    .map(|v| format!("{}={}", PRINTED[i], escape_rdn_value(v)))
+                    .collect::<Vec<_>>()
+                    .join("+"),
+            );
+        }
+    }
+    rdns.reverse();
+    rdns.join(",")
+}
+
+/// RFC 4514 escaping as Go applies it.
+fn escape_rdn_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let last = v.chars().count().saturating_sub(1);
+    for (i, c) in v.chars().enumerate() {
+        let special = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
+            || (i == 0 && (c == ' ' || c == '#'))
+            || (i == last && c == ' ');
+        if special {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The first certificate of a chain that is not valid at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidAt {
+    /// The certificate's subject, see [`upstream_subject`].
+    pub subject: String,
+    /// Its `notBefore`.
+    pub not_before: time::OffsetDateTime,
+    /// Its `notAfter`.
+    pub not_after: time::OffsetDateTime,
+    /// True when the time is after `notAfter` (expired), false when it is
+    /// before `notBefore` (not valid yet).
+    pub expired: bool,
+}
+
+/// The first certificate of `chain` whose validity period does not contain
+/// `at`, or `None` when all do (or the times cannot be read).
+pub fn first_invalid_at(chain: &[X509], at: time::OffsetDateTime) -> Option<InvalidAt> {
+    let epoch = openssl::asn1::Asn1Time::from_unix(0).ok()?;
+    let to_time = |t: &openssl::asn1::Asn1TimeRef| -> Option<time::OffsetDateTime> {
+        let d = epoch.diff(t).ok()?;
+        time::OffsetDateTime::from_unix_timestamp(i64::from(d.days) * 86_400 + i64::from(d.secs))
+            .ok()
+    };
+    let at = at.replace_nanosecond(0).unwrap_or(at);
+    for c in chain {
+        let not_before = to_time(c.not_before())?;
+        let not_after = to_time(c.not_after())?;
+        if at < not_before || at > not_after {
+            return Some(InvalidAt {
+                subject: upstream_subject(c.subject_name()),
+                not_before,
+                not_after,
+                expired: at > not_after,
+            });
+        }
+    }
+    None
+}
+
+/// A time as Go's `time.RFC1123Z` layout prints it
+/// (`Mon, 02 Jan 2006 15:04:05 -0700`), as upstream's messages show times.
+pub fn rfc1123z(t: &time::OffsetDateTime) -> String {
+    let f = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
+    );
+    t.format(f).unwrap_or_else(|_| t.to_string())
+}
+
+/// A time as Go's `time.Time.String()` prints a UTC time
+/// (`2025-04-01 23:56:04.6738192 +0000 UTC`), as upstream's certificate
+/// messages show times.
+pub fn go_utc(t: &time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let mut s = t.format(f).unwrap_or_else(|_| t.to_string());
+    if t.nanosecond() != 0 {
+        let frac = format!("{:09}", t.nanosecond());
+        s.push('.');
+        s.push_str(frac.trim_end_matches('0'));
+    }
+    s.push_str(" +0000 UTC");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openssl::x509::X509NameBuilder;
+    use time::macros::datetime;
+
+    #[test]
+    fn subjects_print_as_upstream_prints_them() {
+        let mut b = X509NameBuilder::new().unwrap();
+        for (k, v) in [
+            ("C", "US"),
+            ("ST", "WA"),
+            ("L", "Seattle"),
+            ("O", "Notary, Inc."),
+            ("OU", "Eng"),
+            ("CN", "e2e"),
+        ] {
+            b.append_entry_by_text(k, v).unwrap();
+        }
+        let name = b.build();
+        assert_eq!(
+            upstream_subject(&name),
+            "CN=e2e,OU=Eng,O=Notary\\, Inc.,L=Seattle,ST=WA,C=US"
+        );
+        // Go's fixed order, whatever the certificate's order.
+        let mut b = X509NameBuilder::new().unwrap();
+        for (k, v) in [
+            ("O", "Internet Widgits Pty Ltd"),
+            ("C", "AU"),
+            ("ST", "Some-State"),
+        ] {
+            b.append_entry_by_text(k, v).unwrap();
+        }
+        assert_eq!(
+            upstream_subject(&b.build()),
+            "O=Internet Widgits Pty Ltd,ST=Some-State,C=AU"
+        );
+    }
+
+    #[test]
+    fn times_print_as_go_prints_them() {
+        assert_eq!(
+            rfc1123z(&datetime!(2023-06-27 06:10:00 UTC)),
+            "Tue, 27 Jun 2023 06:10:00 +0000"
+        );
+        assert_eq!(
+            go_utc(&datetime!(2025-04-01 23:56:04.6738192 UTC)),
+            "2025-04-01 23:56:04.6738192 +0000 UTC"
+        );
+        assert_eq!(
+            go_utc(&datetime!(2000-09-17 14:09:10 +02:00)),
+            "2000-09-17 12:09:10 +0000 UTC"
+        );
+    }
+}

@@ -75,8 +75,8 @@ use crate::trustpolicy::{
 use crate::truststore::{StoreType, TrustStore};
 
 pub use outcome::{
-    ArtifactFailure, ArtifactOutcome, Check, CheckStatus, Failure, NotChecked, Note,
-    SignatureOutcome,
+    check_level_line, failure_line, ArtifactFailure, ArtifactOutcome, Check, CheckStatus, Failure,
+    NotChecked, Note, SignatureOutcome,
 };
 pub use plugin::{ExternalPluginLoader, PluginCallError, PluginLoader, VerificationPlugin};
 pub use revocation::{
@@ -450,9 +450,10 @@ impl Verifier {
                     Check::Revocation,
                     rev_action,
                     Err(Failure::Revoked {
+                        in_chain: position_in_chain(&env.certificate_chain, &subject),
                         subject,
                         method,
-                        url
+                        url,
                     })
                 )),
                 // Fail closed: an undeterminable status is a failure,
@@ -460,7 +461,11 @@ impl Verifier {
                 RevocationStatus::Unavailable { subject, problems } => step!(rec.record(
                     Check::Revocation,
                     rev_action,
-                    Err(Failure::RevocationUnavailable { subject, problems })
+                    Err(Failure::RevocationUnavailable {
+                        in_chain: position_in_chain(&env.certificate_chain, &subject),
+                        subject,
+                        problems,
+                    })
                 )),
             }
         }
@@ -701,6 +706,7 @@ impl Verifier {
                 Failure::NotValidAtSigningTime {
                     signing_time: t,
                     source,
+                    validity: chain::first_invalid_at(chain, t).map(Box::new),
                 }
             })?;
         }
@@ -744,6 +750,7 @@ impl Verifier {
                         Failure::NotValidAtSigningTime {
                             signing_time: t,
                             source,
+                            validity: chain::first_invalid_at(&extra, t).map(Box::new),
                         }
                     })?;
                 }
@@ -816,9 +823,20 @@ fn trusted_identity(st: &PolicyStatement, chain: &[X509]) -> Result<(), Failure>
     } else {
         Err(Failure::IdentityNotTrusted {
             subject: leaf.to_string(),
+            identities: subjects.iter().map(|s| s.to_string()).collect(),
             statement: st.name.clone(),
         })
     }
+}
+
+/// The 1-based position in `chain` of the certificate whose subject (as
+/// the revocation checker names it) is `subject`, with its subject as
+/// upstream prints it.
+fn position_in_chain(chain: &[X509], subject: &str) -> Option<(usize, String)> {
+    chain.iter().enumerate().find_map(|(i, c)| {
+        (DistinguishedName::from_x509_name(c.subject_name()).to_string() == subject)
+            .then(|| (i + 1, chain::upstream_subject(c.subject_name())))
+    })
 }
 
 fn any_expired(chain: &[X509], now: OffsetDateTime) -> bool {
@@ -848,6 +866,7 @@ fn authentic_timestamp(
                 Failure::AuthenticSigningTimeOutsideValidity {
                     signing_time: t,
                     source,
+                    validity: chain::first_invalid_at(chain, t).map(Box::new),
                 }
             })
         }
@@ -870,13 +889,27 @@ fn authentic_timestamp(
             let has_timestamp = token.is_some();
             if triggered {
                 let token = token.ok_or(Failure::MissingTimestamp)?;
-                return verify_timestamp(st, env, chain, token, trust_store, revocation, notes);
+                verify_timestamp(st, env, chain, token, trust_store, revocation, notes)?;
+                notes.push(Note::TimestampVerified);
+                return Ok(());
+            }
+            if action != Action::Skip {
+                notes.push(Note::TimestampVerificationDisabled(if !has_tsa {
+                    "no tsa trust store is configured in trust policy"
+                } else {
+                    "verifyTimestamp is set to \"afterCertExpiry\" and signing cert chain unexpired"
+                }));
             }
             if has_timestamp {
                 notes.push(Note::TimestampNotVerified);
             }
-            envelope::cert::check_valid_at(chain, now)
-                .map_err(|source| Failure::CertificateNotValidNow { at: now, source })
+            envelope::cert::check_valid_at(chain, now).map_err(|source| {
+                Failure::CertificateNotValidNow {
+                    at: now,
+                    source,
+                    validity: chain::first_invalid_at(chain, now).map(Box::new),
+                }
+            })
         }
     }
 }
@@ -960,6 +993,7 @@ fn verify_timestamp(
                 lower,
                 upper,
                 source,
+                validity: chain::first_invalid_at(chain, at).map(Box::new),
             }
         })?;
     }

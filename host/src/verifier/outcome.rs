@@ -16,7 +16,7 @@ use notation_plugin_sdk::envelope::{EnvelopeError, Payload, SigningScheme};
 use notation_plugin_sdk::vocab::Capability;
 use time::OffsetDateTime;
 
-use super::chain::CaRule;
+use super::chain::{go_utc, rfc1123z, CaRule, InvalidAt};
 use super::plugin::PluginCallError;
 use super::revocation::{Method as RevocationMethod, RevocationProblems};
 use crate::timestamp::TimestampError;
@@ -73,9 +73,44 @@ impl Check {
     }
 }
 
+impl Check {
+    /// The trust policy's name for the validation this check belongs to
+    /// (`integrity`, `authenticity`, `authenticTimestamp`, `expiry`,
+    /// `revocation`), as upstream names it in `NAME validation failed` and
+    /// `NAME was set to "log"`; trusted identity is part of `authenticity`.
+    /// `None` for the checks the trust policy does not name.
+    pub fn validation_name(self) -> Option<&'static str> {
+        match self {
+            Check::Integrity => Some("integrity"),
+            Check::Authenticity | Check::TrustedIdentity => Some("authenticity"),
+            Check::Expiry => Some("expiry"),
+            Check::AuthenticTimestamp => Some("authenticTimestamp"),
+            Check::Revocation => Some("revocation"),
+            Check::ExtendedValidation | Check::UserMetadata => None,
+        }
+    }
+
+    /// The step name upstream logs at debug level before this check
+    /// (`Validating cert chain`, ...), or ours where upstream logs none.
+    pub fn step_name(self) -> &'static str {
+        match self {
+            Check::Integrity => "Validating integrity",
+            Check::Authenticity => "Validating cert chain",
+            Check::TrustedIdentity => "Validating trust identity",
+            Check::Expiry => "Validating expiry",
+            Check::AuthenticTimestamp => "Validating authentic timestamp",
+            Check::Revocation => "Validating revocation",
+            Check::ExtendedValidation => "Executing verification plugin",
+            Check::UserMetadata => "Verifying that metadata is present in signature",
+        }
+    }
+}
+
 impl fmt::Display for Check {
+    /// The trust policy's validation name where there is one
+    /// ([`Check::validation_name`]), else [`Check::as_str`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.validation_name().unwrap_or(self.as_str()))
     }
 }
 
@@ -83,22 +118,24 @@ impl fmt::Display for Check {
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
     /// The envelope media type is not JWS or COSE.
-    #[error("signature envelope media type {media_type:?} is not supported (use application/jose+json or application/cose)")]
+    #[error("unable to parse the digital signature, error : signature envelope format with media type {media_type:?} is not supported (use application/jose+json or application/cose)")]
     UnsupportedEnvelopeType {
         /// The media type.
         media_type: String,
     },
     /// The envelope could not be decoded or is structurally invalid.
-    #[error("the signature envelope is invalid: {0}")]
+    #[error("unable to parse the digital signature, error : {0}")]
     InvalidEnvelope(#[source] EnvelopeError),
     /// The signature does not verify.
-    #[error("the signature does not verify: {0}")]
+    #[error("signature is invalid. Error: {0}")]
     SignatureInvalid(#[source] EnvelopeError),
     /// The payload cannot be decoded.
     #[error("the signed payload is invalid: {0}")]
     InvalidPayload(#[source] EnvelopeError),
     /// The signature is for another artifact.
-    #[error("the signature is for artifact {signed}, not for {expected}")]
+    #[error(
+        "content descriptor mismatch: the signature is for artifact {signed}, not for {expected}"
+    )]
     TargetDigestMismatch {
         /// The artifact being verified.
         expected: String,
@@ -106,7 +143,7 @@ pub enum Failure {
         signed: String,
     },
     /// The signed descriptor's size or media type differs from the artifact's.
-    #[error("the signed descriptor's {field} is {signed}, the artifact's is {expected}")]
+    #[error("content descriptor mismatch: the signed descriptor's {field} is {signed}, the artifact's is {expected}")]
     TargetDescriptorMismatch {
         /// `size` or `mediaType`.
         field: &'static str,
@@ -122,16 +159,15 @@ pub enum Failure {
     #[error("the certificate chain does not meet the requirements: {0}")]
     CertificateRequirement(#[source] EnvelopeError),
     /// The chain is not valid at the signing time.
-    #[error(
-        "the certificate chain was not valid at the signing time {}: {source}",
-        rfc3339(signing_time)
-    )]
+    #[error("{}", not_valid_at_signing_time(signing_time, validity.as_deref(), source))]
     NotValidAtSigningTime {
         /// The (unauthenticated) signing time.
         signing_time: OffsetDateTime,
         /// Which certificate.
         #[source]
         source: EnvelopeError,
+        /// The certificate and its validity period, when they could be read.
+        validity: Option<Box<InvalidAt>>,
     },
     /// The policy lists no trust store of the type the signing scheme needs.
     #[error("the trust policy statement {statement:?} lists no trust store of type {store_type}, which signing scheme {scheme} requires")]
@@ -165,7 +201,7 @@ pub enum Failure {
         rule: CaRule,
     },
     /// The chain does not lead to a trusted certificate.
-    #[error("the certificate chain does not lead to a certificate in trust stores {stores}: {openssl_reason} (at chain depth {depth})")]
+    #[error("the signature's certificate chain does not contain any trusted certificate: signature is not produced by a trusted signer (trust stores {stores}; {openssl_reason} at chain depth {depth})")]
     UntrustedChain {
         /// The stores consulted, e.g. `ca:acme, ca:other`.
         stores: String,
@@ -178,15 +214,21 @@ pub enum Failure {
     #[error("signing scheme {0} is not supported")]
     UnsupportedSigningScheme(SigningScheme),
     /// The signing certificate's subject matches no trusted identity.
-    #[error("the signing certificate subject {subject:?} matches none of the trusted identities of statement {statement:?}")]
+    #[error("signing certificate from the digital signature does not match the X.509 trusted identities {} defined in the trust policy {statement:?} (the signing certificate's subject is {subject:?})", quoted_list(identities))]
     IdentityNotTrusted {
         /// The subject.
         subject: String,
+        /// The statement's trusted identities (the `x509.subject:` values).
+        identities: Vec<String>,
         /// The statement.
         statement: String,
     },
     /// The signature has expired.
-    #[error("the signature expired at {}", rfc3339(expiry))]
+    #[error(
+        "digital signature has expired on {:?} (verification time {})",
+        rfc1123z(expiry),
+        rfc3339(now)
+    )]
     Expired {
         /// Its expiry time.
         expiry: OffsetDateTime,
@@ -195,30 +237,25 @@ pub enum Failure {
     },
     /// A certificate of the chain is not valid at verification time and no
     /// timestamp vouches for the signing time.
-    #[error(
-        "certificate chain is not valid at verification time {}: {source}",
-        rfc3339(at)
-    )]
+    #[error("{}", not_valid_now(at, validity.as_deref(), source))]
     CertificateNotValidNow {
         /// The verification time.
         at: OffsetDateTime,
         /// Which certificate.
         #[source]
         source: EnvelopeError,
+        /// The certificate and its validity period, when they could be read.
+        validity: Option<Box<InvalidAt>>,
     },
     /// Timestamp verification is required by the policy but no timestamp is present.
-    #[error("the trust policy requires a timestamp countersignature but the signature has none")]
+    #[error("no timestamp countersignature was found in the signature envelope (the trust policy's tsa trust store and verifyTimestamp setting require one)")]
     MissingTimestamp,
     /// The timestamp countersignature is invalid or untrusted.
     #[error("the timestamp countersignature is not valid: {0}")]
     Timestamp(#[source] TimestampError),
     /// A certificate of the chain was not valid over the whole range the
     /// verified timestamp allows (`genTime` ± accuracy).
-    #[error(
-        "certificate chain was not valid over the whole timestamp range {} to {}: {source}",
-        rfc3339(lower),
-        rfc3339(upper)
-    )]
+    #[error("{}", not_valid_at_timestamp(lower, upper, validity.as_deref(), source))]
     NotValidAtTimestamp {
         /// `genTime - accuracy`.
         lower: OffsetDateTime,
@@ -227,11 +264,14 @@ pub enum Failure {
         /// Which certificate.
         #[source]
         source: EnvelopeError,
+        /// The certificate and its validity period, when they could be read.
+        validity: Option<Box<InvalidAt>>,
     },
     /// The authentic signing time lies outside the chain's validity.
     #[error(
-        "the authentic signing time {} is outside the certificate chain's validity: {source}",
-        rfc3339(signing_time)
+        "certificate {:?} was not valid when the digital signature was produced at {:?} ({source})",
+        validity.as_deref().map(|v| v.subject.as_str()).unwrap_or(""),
+        rfc1123z(signing_time)
     )]
     AuthenticSigningTimeOutsideValidity {
         /// The authentic signing time.
@@ -239,12 +279,17 @@ pub enum Failure {
         /// Which certificate.
         #[source]
         source: EnvelopeError,
+        /// The certificate and its validity period, when they could be read.
+        validity: Option<Box<InvalidAt>>,
     },
     /// A certificate is revoked.
-    #[error("certificate {subject:?} is revoked ({method} {url})")]
+    #[error("{}", revoked(subject, in_chain.as_ref(), *method, url))]
     Revoked {
         /// Its subject.
         subject: String,
+        /// Its 1-based position in the envelope's chain and its subject as
+        /// upstream prints it, when found.
+        in_chain: Option<(usize, String)>,
         /// What said so.
         method: RevocationMethod,
         /// Where the answer came from.
@@ -252,10 +297,13 @@ pub enum Failure {
     },
     /// Revocation status could not be determined although the certificate
     /// names revocation endpoints.
-    #[error("revocation status of certificate {subject:?} could not be determined: {problems}; check network access to the OCSP/CRL endpoints")]
+    #[error("signing certificate with subject {:?} revocation status is unknown ({problems}; check network access to the OCSP/CRL endpoints)", in_chain.as_ref().map(|(_, s)| s.as_str()).unwrap_or(subject))]
     RevocationUnavailable {
         /// Its subject.
         subject: String,
+        /// Its 1-based position in the envelope's chain and its subject as
+        /// upstream prints it, when found.
+        in_chain: Option<(usize, String)>,
         /// What went wrong with each source tried.
         problems: RevocationProblems,
     },
@@ -269,7 +317,7 @@ pub enum Failure {
         source: PluginCallError,
     },
     /// No plugin loader is configured (no plugin directory).
-    #[error("verification plugin {plugin:?} is required by the signature but no plugin directory is configured")]
+    #[error("plugin unsupported due to nil verifier.pluginManager (verification plugin {plugin:?} is required by the signature but no plugin directory is configured)")]
     NoPluginDirectory {
         /// The plugin name.
         plugin: String,
@@ -301,7 +349,7 @@ pub enum Failure {
         plugin: String,
     },
     /// The plugin's results do not cover exactly what was asked.
-    #[error("verification plugin {plugin:?} returned results for {returned:?} but was asked for {requested:?}")]
+    #[error("verification plugin {plugin:?} failed to verify {} (it returned results for {returned:?} but was asked for {requested:?})", quoted_caps(requested, returned))]
     PluginResultsMismatch {
         /// The plugin.
         plugin: String,
@@ -311,7 +359,7 @@ pub enum Failure {
         returned: Vec<Capability>,
     },
     /// The plugin did not process every unknown critical attribute.
-    #[error("verification plugin {plugin:?} did not process critical attributes {unprocessed:?}")]
+    #[error("extended critical attribute {} was not processed by the verification plugin {plugin:?} (all extended critical attributes must be processed by the verification plugin)", quoted_list(unprocessed))]
     PluginUnprocessedAttributes {
         /// The plugin.
         plugin: String,
@@ -329,7 +377,7 @@ pub enum Failure {
         reason: String,
     },
     /// A `-m` key is not in the payload.
-    #[error("user metadata {key}={expected} is not in the signature")]
+    #[error("unable to find specified metadata in the signature: {key}={expected} is not in the signed payload")]
     UserMetadataMissing {
         /// Key.
         key: String,
@@ -337,7 +385,7 @@ pub enum Failure {
         expected: String,
     },
     /// A `-m` key has another value in the payload.
-    #[error("user metadata {key} is {found:?} in the signature, not {expected:?}")]
+    #[error("unable to find specified metadata in the signature: {key} is {found:?} in the signed payload, not {expected:?}")]
     UserMetadataMismatch {
         /// Key.
         key: String,
@@ -394,6 +442,13 @@ pub enum Note {
     TimestampNotVerified,
     /// A sub-directory inside a named trust store was ignored.
     IgnoredTrustStoreEntry(PathBuf),
+    /// The timestamp countersignature was not verified, for this reason
+    /// (upstream's words, e.g. `no tsa trust store is configured in trust
+    /// policy`); the chain had to be valid at verification time instead.
+    TimestampVerificationDisabled(&'static str),
+    /// The timestamp countersignature was verified and vouched for the
+    /// signing time.
+    TimestampVerified,
 }
 
 /// The result of verifying one signature.
@@ -447,6 +502,71 @@ impl SignatureOutcome {
         })
     }
 
+    /// The `-d` debug lines for this signature: the step names upstream
+    /// logs (`Verify signature against artifact DIGEST`, `Validating cert
+    /// chain`, ...), each followed by our result for it.
+    /// `artifact_digest` is the verified artifact's digest,
+    /// `signature_digest` the signature (manifest digest, or file for a blob).
+    pub fn debug_lines(&self, artifact_digest: &str, signature_digest: &str) -> Vec<String> {
+        let mut lines = vec![format!(
+            "Verify signature against artifact {artifact_digest} (signature {signature_digest}, trust policy statement {:?}, level {}): {}",
+            self.statement,
+            self.level.as_str(),
+            if self.passed() { "passed" } else { "failed" }
+        )];
+        for (check, status) in &self.checks {
+            if *check == Check::AuthenticTimestamp {
+                for note in &self.notes {
+                    match note {
+                        Note::TimestampVerificationDisabled(why) => {
+                            lines.push(format!("Timestamp verification disabled: {why}"))
+                        }
+                        Note::TimestampVerified => {
+                            lines.push("Performing timestamp verification...".to_string());
+                            lines.push("Timestamp verification: Success".to_string());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            let (word, detail) = match status {
+                CheckStatus::Passed => ("passed", None),
+                CheckStatus::Failed(f) => ("failed", Some(f)),
+                CheckStatus::Logged(f) => ("failed (logged)", Some(f)),
+                CheckStatus::Skipped => ("skipped", None),
+                CheckStatus::NotChecked(NotChecked::NotApplicable) => ("not applicable", None),
+                CheckStatus::NotEvaluated => ("not evaluated", None),
+            };
+            let mut line = format!("{}: {word}", check.step_name());
+            if let Some(f) = detail {
+                line.push_str(&format!(": {f}"));
+            }
+            lines.push(line);
+            if *check == Check::Revocation && matches!(status, CheckStatus::Passed) {
+                lines.push(
+                    "No verification impacting errors encountered while checking revocation, status is OK"
+                        .to_string(),
+                );
+            }
+        }
+        for note in &self.notes {
+            if let Note::IgnoredTrustStoreEntry(p) = note {
+                lines.push(format!(
+                    "Ignored {} inside a named trust store: only certificate files are read",
+                    p.display()
+                ));
+            }
+        }
+        lines
+    }
+
+    /// The one-line reason verification of this signature failed, in
+    /// upstream's words: `NAME validation failed. Failure reason: ...` for
+    /// the trust policy's validations, the failure itself for the others.
+    pub fn failure_line(&self) -> Option<String> {
+        self.enforced_failure().map(|(c, f)| failure_line(c, f))
+    }
+
     /// Logged (non-fatal) failures.
     pub fn logged_failures(&self) -> impl Iterator<Item = (Check, &Failure)> {
         self.checks.iter().filter_map(|(c, s)| match s {
@@ -463,7 +583,7 @@ pub enum ArtifactFailure {
     #[error(transparent)]
     Policy(#[from] PolicyError),
     /// The artifact has no signature.
-    #[error("no signature is associated with {reference}; sign it first")]
+    #[error("no signature is associated with {reference:?}, make sure the artifact was signed successfully")]
     NoSignature {
         /// The artifact reference.
         reference: String,
@@ -510,15 +630,108 @@ impl ArtifactOutcome {
     }
 }
 
-/// A time as RFC 3339 in its own offset (`2023-06-27T13:21:21+08:00`, with a
-/// fraction only when there is one), as messages show times.
-fn rfc3339(t: &OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| t.to_string())
+/// `certificate "S" is not valid yet|anymore, ...`: upstream's words for a
+/// chain that is not valid at verification time, then ours.
+fn not_valid_now(at: &OffsetDateTime, v: Option<&InvalidAt>, source: &EnvelopeError) -> String {
+    match v {
+        Some(v) if v.expired => format!(
+            "certificate {:?} is not valid anymore, it was expired at {:?} (verification time {}; no verified timestamp vouches for the signing time)",
+            v.subject,
+            rfc1123z(&v.not_after),
+            rfc3339(at)
+        ),
+        Some(v) => format!(
+            "certificate {:?} is not valid yet, it will be valid from {:?} (verification time {})",
+            v.subject,
+            rfc1123z(&v.not_before),
+            rfc3339(at)
+        ),
+        None => format!(
+            "certificate chain is not valid at verification time {}: {source}",
+            rfc3339(at)
+        ),
+    }
 }
 
-/// Upstream's words for a check a verification plugin failed (the
-/// misspelt "identify" included).
+/// notation-core-go's words for a chain not valid at the signing time.
+fn not_valid_at_signing_time(
+    t: &OffsetDateTime,
+    v: Option<&InvalidAt>,
+    source: &EnvelopeError,
+) -> String {
+    match v {
+        Some(v) => format!(
+            "certificate with subject {:?} was invalid at signing time of {}. Certificate is valid from [{}] to [{}]",
+            v.subject,
+            go_utc(t),
+            go_utc(&v.not_before),
+            go_utc(&v.not_after)
+        ),
+        None => format!(
+            "the certificate chain was not valid at the signing time {}: {source}",
+            rfc3339(t)
+        ),
+    }
+}
+
+/// Upstream's words for a chain not valid over the timestamp's range.
+fn not_valid_at_timestamp(
+    lower: &OffsetDateTime,
+    upper: &OffsetDateTime,
+    v: Option<&InvalidAt>,
+    source: &EnvelopeError,
+) -> String {
+    let range = format!("timestamp range {} to {}", rfc3339(lower), rfc3339(upper));
+    match v {
+        Some(v) if v.expired => format!(
+            "timestamp can be after certificate {:?} validity period, it was expired at {:?} ({range})",
+            v.subject,
+            rfc1123z(&v.not_after)
+        ),
+        Some(v) => format!(
+            "timestamp can be before certificate {:?} validity period, it will be valid from {:?} ({range})",
+            v.subject,
+            rfc1123z(&v.not_before)
+        ),
+        None => format!("certificate chain was not valid over the whole {range}: {source}"),
+    }
+}
+
+/// notation-go's words for a revoked certificate, then its per-certificate
+/// log line as our context.
+fn revoked(
+    subject: &str,
+    in_chain: Option<&(usize, String)>,
+    method: RevocationMethod,
+    url: &str,
+) -> String {
+    match in_chain {
+        Some((n, s)) => format!(
+            "signing certificate with subject {s:?} is revoked (Certificate #{n} in chain with subject {s:?} encountered an error for revocation method {method} at URL {url:?}: certificate is revoked via {method})"
+        ),
+        None => format!(
+            "signing certificate with subject {subject:?} is revoked (according to {method} at {url:?})"
+        ),
+    }
+}
+
+/// `["a" "b"]`, as Go's `%q` prints a list of strings.
+fn quoted_list(items: &[String]) -> String {
+    let inner: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
+    format!("[{}]", inner.join(" "))
+}
+
+/// The requested capabilities the plugin returned no result for.
+fn quoted_caps(requested: &[Capability], returned: &[Capability]) -> String {
+    let missing: Vec<String> = requested
+        .iter()
+        .filter(|c| !returned.contains(c))
+        .map(|c| c.as_str().to_string())
+        .collect();
+    quoted_list(&missing)
+}
+
+/// Upstream's words for a failed plugin-performed check.
 fn plugin_check_failed(plugin: &str, capability: &Capability, reason: &str) -> String {
     match capability {
         Capability::SignatureVerifierTrustedIdentity => format!(
@@ -527,11 +740,36 @@ fn plugin_check_failed(plugin: &str, capability: &Capability, reason: &str) -> S
         Capability::SignatureVerifierRevocationCheck => format!(
             "revocation check by verification plugin {plugin:?} failed with reason {reason:?}"
         ),
-        other => format!(
-            "verification plugin {plugin:?} failed {} with reason {reason:?}",
-            other.as_str()
-        ),
+        other => {
+            format!("verification plugin {plugin:?} reports {other} failed with reason {reason:?}")
+        }
     }
+}
+
+/// `NAME validation failed. Failure reason: ...` (upstream's log line for
+/// an enforced failure) for the trust policy's validations; the failure
+/// itself for the checks the trust policy does not name.
+pub fn failure_line(check: Check, failure: &Failure) -> String {
+    match check.validation_name() {
+        Some(name) => format!("{name} validation failed. Failure reason: {failure}"),
+        None => failure.to_string(),
+    }
+}
+
+/// `Check verification level against artifact REF` (upstream's first debug
+/// step), then the statement and level that apply.
+pub fn check_level_line(reference: &str, statement: &str, level: VerificationLevel) -> String {
+    format!(
+        "Check verification level against artifact {reference}: trust policy statement {statement:?}, level {}",
+        level.as_str()
+    )
+}
+
+/// A time as RFC 3339 in its own offset (`2023-06-27T13:21:21+08:00`, with a
+/// fraction only when there is one), as messages show times.
+fn rfc3339(t: &OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
 }
 
 #[cfg(test)]
@@ -547,7 +785,7 @@ mod tests {
         };
         assert_eq!(
             f.to_string(),
-            "the signature expired at 2023-06-27T13:21:21+08:00"
+            "digital signature has expired on \"Tue, 27 Jun 2023 13:21:21 +0800\" (verification time 2024-01-01T00:00:00Z)"
         );
         let f = Failure::Expired {
             expiry: datetime!(2023-06-27 05:21:21.5 UTC),
@@ -555,7 +793,7 @@ mod tests {
         };
         assert_eq!(
             f.to_string(),
-            "the signature expired at 2023-06-27T05:21:21.5Z"
+            "digital signature has expired on \"Tue, 27 Jun 2023 05:21:21 +0000\" (verification time 2024-01-01T00:00:00Z)"
         );
     }
 }

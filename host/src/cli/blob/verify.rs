@@ -50,7 +50,25 @@ pub(super) fn run(ctx: &Context, args: BlobVerifyArgs, out: &mut dyn Write) -> R
         user_metadata,
         plugin_config,
     };
+    if args.logging.detailed() {
+        // Upstream's log lines for this step (notation-go's VerifyBlob).
+        eprintln!(
+            "Trust policy configuration: Name:{} level:{}",
+            statement.name, statement.verification.level
+        );
+        eprintln!("Verify signature of media type {}", format.media_type());
+    }
     let result = blob::verify(&verifier, &request);
+    if let (true, Ok(outcome)) = (args.logging.detailed(), &result) {
+        let digest = outcome
+            .payload
+            .as_ref()
+            .map(|p| p.target_artifact.digest.clone())
+            .unwrap_or_default();
+        for line in outcome.debug_lines(&digest, &args.signature.display().to_string()) {
+            eprintln!("{line}");
+        }
+    }
     if args.logging.detailed() {
         eprintln!(
             "Verified {} against blob trust policy {:?} (level {}, {} envelope)",

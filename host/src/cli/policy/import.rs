@@ -17,10 +17,14 @@ pub fn run(ctx: &Context, args: PolicyImportArgs, out: &mut dyn Write) -> Result
     };
     let bytes =
         read_capped(&args.file).map_err(|e| failed(ImportStep::Read, policy_read_reason(&e)))?;
-    TrustPolicy::from_json(&bytes).map_err(|e| match e {
+    let policy = TrustPolicy::from_json(&bytes).map_err(|e| match e {
         PolicyError::Json { source } => failed(ImportStep::Parse, source.to_string()),
         other => failed(ImportStep::Validate, other.to_string()),
     })?;
+    // Accepted as upstream accepts it, but said (e.g. `skip` on `*`).
+    for w in policy.warnings() {
+        eprintln!("Warning: {w}");
+    }
     if !super::may_overwrite(ctx, args.force)? {
         return Ok(());
     }
