@@ -1,0 +1,65 @@
+//! [`RegistryClient`] as an [`ArtifactStore`]: the repository operations
+//! of [`super::client`] plus the referrers logic of [`super::referrers`].
+
+use std::collections::BTreeMap;
+
+use notation_plugin_sdk::descriptor::Descriptor;
+
+use super::client::RegistryClient;
+use super::error::RegistryError;
+use super::reference::Target;
+use super::{oci, referrers, ArtifactStore, PushedSignature};
+
+impl ArtifactStore for RegistryClient {
+    fn name(&self) -> String {
+        format!("{}/{}", self.registry(), self.repository())
+    }
+
+    fn resolve(&self, target: &Target) -> Result<Descriptor, RegistryError> {
+        self.get_manifest(target).map(|(d, _)| d)
+    }
+
+    /// Resolves while, on other threads, the empty config blob goes up
+    /// and (for a digest, when nothing is known about the registry) the
+    /// Referrers API is probed. Their failures are not errors here: the
+    /// push does both again when needed.
+    fn resolve_for_signing(&self, target: &Target) -> Result<Descriptor, RegistryError> {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let _ = self.push_blob(oci::EMPTY_JSON, oci::EMPTY_JSON_DIGEST);
+            });
+            if let Target::Digest(d) = target {
+                if !self.force_referrers_tag() && self.referrers_api_state().is_none() {
+                    s.spawn(|| referrers::probe_api(self, d));
+                }
+            }
+            self.resolve(target)
+        })
+    }
+
+    fn fetch_manifest(&self, desc: &Descriptor) -> Result<Vec<u8>, RegistryError> {
+        self.fetch_manifest_checked(desc)
+    }
+
+    fn fetch_blob(&self, desc: &Descriptor, limit: u64) -> Result<Vec<u8>, RegistryError> {
+        self.fetch_blob_checked(desc, limit)
+    }
+
+    fn list_signatures(
+        &self,
+        subject: &Descriptor,
+        limit: usize,
+    ) -> Result<Vec<Descriptor>, RegistryError> {
+        referrers::list_signatures(self, subject, limit)
+    }
+
+    fn push_signature(
+        &self,
+        subject: &Descriptor,
+        envelope: &[u8],
+        envelope_media_type: &str,
+        annotations: BTreeMap<String, String>,
+    ) -> Result<PushedSignature, RegistryError> {
+        referrers::push_signature(self, subject, envelope, envelope_media_type, annotations)
+    }
+}
