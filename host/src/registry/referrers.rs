@@ -138,7 +138,7 @@ impl Collector {
 /// Most read-merge-write rounds for the tag-schema index.
 pub const MAX_LINK_ROUNDS: u32 = 10;
 /// Shortest settle time before the confirming read.
-const MIN_SETTLE: Duration = Duration::from_millis(15);
+const MIN_SETTLE: Duration = Duration::from_millis(20);
 /// Longest settle time.
 const MAX_SETTLE: Duration = Duration::from_secs(2);
 
@@ -347,6 +347,13 @@ pub(crate) fn push_signature(
     link_in_tag_index(client, subject, manifest_desc)
 }
 
+/// A random extra wait of up to half of `d`.
+fn jitter(d: Duration) -> Duration {
+    Duration::from_millis(fastrand::u64(
+        0..=u64::try_from(d.as_millis() / 2).unwrap_or(0),
+    ))
+}
+
 /// The index `current` with `ours` added (when missing), as bytes.
 fn merged(
     current: Option<&Index>,
@@ -380,15 +387,23 @@ fn link_in_tag_index(
 ) -> Result<PushedSignature, RegistryError> {
     let tag = referrers_tag(&subject.digest)?;
     let digest = ours.digest.clone();
-    try_link(client, subject, ours, &tag).map_err(|e| match e {
+    let mut rounds = 0;
+    try_link(client, subject, ours, &tag, &mut rounds).map_err(|e| match e {
         e @ RegistryError::SignatureNotLinked { .. } => e,
         other => RegistryError::SignatureNotLinked {
             manifest: digest,
             tag,
-            rounds: 1,
+            rounds,
             detail: other.to_string(),
         },
     })
+}
+
+/// Whether a failure while updating the index is worth another round:
+/// transient failures, and the HTTP 500 docker-registry answers for a tag
+/// whose index another signer deleted a moment ago.
+fn index_in_flux(e: &RegistryError) -> bool {
+    transport::is_transient(e) || matches!(e, RegistryError::Status { status: 500, .. })
 }
 
 fn try_link(
@@ -396,59 +411,87 @@ fn try_link(
     subject: &Descriptor,
     ours: Descriptor,
     tag: &str,
+    rounds: &mut u32,
 ) -> Result<PushedSignature, RegistryError> {
     let policy = client.options().retry.clone();
     // Index digests this signer replaced or wrote: candidates for deletion.
     let mut superseded: Vec<String> = Vec::new();
     let mut last_problem = String::from("no attempt finished");
     let mut current: Option<Result<Option<(Descriptor, Index)>, RegistryError>> = None;
+    // How long the last read of the tag took.
+    let mut read_time = Duration::ZERO;
+    let mut settle = MIN_SETTLE;
+    // Another writer was seen at work: confirm twice before trusting it.
+    let mut contention = false;
+    let mut double_checked = false;
+    let timed_read = |read_time: &mut Duration| {
+        let started = Instant::now();
+        let r = fetch_tag_index(client, subject);
+        *read_time = started.elapsed();
+        r
+    };
     for round in 1..=MAX_LINK_ROUNDS {
+        *rounds = round;
         let read = match current.take() {
             Some(r) => r,
-            None => fetch_tag_index(client, subject),
+            None => timed_read(&mut read_time),
         };
         let now = match read {
             Ok(now) => now,
-            Err(e) if transport::is_transient(&e) => {
+            Err(e) if index_in_flux(&e) => {
                 last_problem = e.to_string();
+                contention = true;
                 std::thread::sleep(policy.delay(round, None));
                 continue;
             }
             Err(e) => return Err(e),
         };
         if lists(now.as_ref(), &ours.digest) {
+            if contention && !double_checked {
+                // A writer that read the index before ours landed may
+                // still be writing: look once more after a longer wait.
+                double_checked = true;
+                std::thread::sleep(settle * 2 + jitter(settle));
+                current = Some(timed_read(&mut read_time));
+                continue;
+            }
             return finish(client, ours, now.map(|(d, _)| d.digest), superseded);
         }
         let bytes = merged(now.as_ref().map(|(_, i)| i), &ours, subject)?;
         if let Some((d, _)) = &now {
             superseded.push(d.digest.clone());
         }
-        superseded.push(oci::sha256_digest(&bytes));
+        let written_digest = oci::sha256_digest(&bytes);
+        superseded.push(written_digest.clone());
         let put_started = Instant::now();
         let written = client.put_manifest(tag, MEDIA_TYPE_OCI_INDEX, &bytes);
         // A writer's read-to-write window is about a GET and a PUT.
-        let window = put_started.elapsed() * 2;
+        let window = read_time + put_started.elapsed();
         let write_problem = match written {
             Ok(_) => None,
             // The write may or may not have landed: the read below tells.
-            Err(e) if transport::is_transient(&e) => Some(e.to_string()),
+            Err(e) if index_in_flux(&e) => Some(e.to_string()),
             Err(e) => return Err(e),
         };
         // Let writers that read the index before our write finish theirs.
-        let settle = (window * 4 + MIN_SETTLE).min(MAX_SETTLE);
-        let jitter = fastrand::u64(0..=u64::try_from(settle.as_millis() / 2).unwrap_or(0));
-        std::thread::sleep(settle + Duration::from_millis(jitter));
-        let confirm = fetch_tag_index(client, subject);
+        settle = (window * 6).clamp(MIN_SETTLE, MAX_SETTLE);
+        std::thread::sleep(settle + jitter(settle));
+        let confirm = timed_read(&mut read_time);
         match &confirm {
             Ok(after) if lists(after.as_ref(), &ours.digest) => {
-                let now_digest = after.as_ref().map(|(d, _)| d.digest.clone());
-                return finish(client, ours, now_digest, superseded);
+                if after.as_ref().map(|(d, _)| d.digest.as_str()) != Some(&written_digest) {
+                    contention = true;
+                }
             }
             Ok(_) => {
+                contention = true;
                 last_problem = write_problem
                     .unwrap_or_else(|| "another signer replaced the index at the same time".into());
                 // Back off before merging again, so colliding writers spread out.
                 std::thread::sleep(policy.delay(round, None));
+                // Read afresh right before the next write.
+                current = None;
+                continue;
             }
             Err(e) => last_problem = e.to_string(),
         }
