@@ -265,13 +265,15 @@ fn forward(upstream: &str, req: &Req) -> Option<Resp> {
     let mut head = format!("{} {} HTTP/1.1\r\n", req.method, req.path);
     for (k, v) in &req.headers {
         let k_l = k.to_ascii_lowercase();
-        if k_l == "connection" || k_l == "host" || k_l == "content-length" {
+        if k_l == "connection" || k_l == "content-length" {
             continue;
         }
+        // The Host header is kept, so that the registry builds upload
+        // locations on the proxy.
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str(&format!(
-        "Host: {upstream}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
         req.body.len()
     ));
     s.write_all(head.as_bytes()).ok()?;
