@@ -223,18 +223,17 @@ fn cut_off_and_overlong_bodies_are_fetched_again() {
     let s = setup();
     s.all_succeed(&Rule::new("GET", "/manifests/", Fault::Truncate).nth(&[1]));
     s.all_succeed(&Rule::new("GET", "/manifests/", Fault::LongerThanDeclared).nth(&[1]));
-    for command in ["verify"] {
-        let out = s.run_with(
-            command,
-            &Rule::new("GET", "/blobs/", Fault::Truncate).nth(&[1]),
-            &[],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    // The envelope blob (only verify reads blobs).
+    let out = s.run_with(
+        "verify",
+        &Rule::new("GET", "/blobs/", Fault::Truncate).nth(&[1]),
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
