@@ -341,3 +341,43 @@ fn a_stalled_registry_ends_in_a_clear_error_within_the_bound() {
         assert!(started.elapsed() < Duration::from_secs(30), "{command}");
     }
 }
+
+#[test]
+fn a_referrers_api_registry_gets_no_tag_index_and_is_remembered() {
+    let reg = Registry::start();
+    let image = push_layout(&reg, &vectors_dir().join("oci-layouts/e2e"), "api");
+    let proxy = FaultProxy::start_with_referrers_api(&reg.host);
+    let cli = NotationCli::new();
+    let reference = format!("{}/api@{}", proxy.host, image.digest);
+    // A fault on the referrers endpoint is retried as well.
+    proxy.add(Rule::new("GET", "/referrers/", Fault::Status(503, None)).nth(&[1]));
+    let out = cli.ok(&["sign", "--insecure-registry", &reference]);
+    let pushed = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Pushed the signature to "))
+        .and_then(|r| r.rsplit('@').next())
+        .expect("pushed line")
+        .to_string();
+    let seen = proxy.seen();
+    assert!(
+        !seen.iter().any(|r| r.path.contains("/manifests/sha256-")),
+        "the tag schema was used on a Referrers API registry: {seen:#?}"
+    );
+    let listed =
+        listed_signatures(&cli.ok(&["list", "--insecure-registry", "-o", "json", &reference]));
+    assert_eq!(listed, vec![pushed]);
+    cli.ok(&["verify", "--insecure-registry", &reference]);
+    // The second command on this host asks only the Referrers API.
+    let before = proxy.seen().len();
+    cli.ok(&["list", "--insecure-registry", &reference]);
+    let later = &proxy.seen()[before..];
+    assert!(
+        !later.iter().any(|r| r.path.contains("/manifests/sha256-")),
+        "{later:#?}"
+    );
+    // Straight from docker-registry (no API), the signature is not linked
+    // by a tag: it was linked through the API only.
+    let direct = format!("{}/api@{}", reg.host, image.digest);
+    let out = cli.ok(&["list", "--insecure-registry", &direct]);
+    assert!(out.contains("has no associated signature"), "{out}");
+}

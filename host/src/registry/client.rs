@@ -317,6 +317,22 @@ impl RegistryClient {
         Ok(())
     }
 
+    /// Upload a blob unless the registry has it (`HEAD` first): for blobs
+    /// that are usually present already, such as the empty config.
+    pub fn ensure_blob(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError> {
+        if self.blob_known(digest) {
+            return Ok(());
+        }
+        if self.blob_exists(digest)? {
+            self.known_blobs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(digest.to_string());
+            return Ok(());
+        }
+        self.push_blob(bytes, digest)
+    }
+
     fn blob_known(&self, digest: &str) -> bool {
         self.known_blobs
             .lock()

@@ -138,7 +138,7 @@ impl Collector {
 /// Most read-merge-write rounds for the tag-schema index.
 pub const MAX_LINK_ROUNDS: u32 = 10;
 /// Shortest settle time before the confirming read.
-const MIN_SETTLE: Duration = Duration::from_millis(20);
+const MIN_SETTLE: Duration = Duration::from_millis(10);
 /// Longest settle time.
 const MAX_SETTLE: Duration = Duration::from_secs(2);
 
@@ -312,7 +312,8 @@ pub(crate) fn push_signature(
     // The two blobs go up together; the envelope's error is reported
     // first when both fail.
     let (env, cfg) = std::thread::scope(|s| {
-        let cfg = s.spawn(|| client.push_blob(oci::EMPTY_JSON, oci::EMPTY_JSON_DIGEST));
+        // The empty config is almost always there already: one HEAD.
+        let cfg = s.spawn(|| client.ensure_blob(oci::EMPTY_JSON, oci::EMPTY_JSON_DIGEST));
         let env = client.push_blob(envelope, &envelope_desc.digest);
         (env, cfg.join())
     });
@@ -474,7 +475,7 @@ fn try_link(
             Err(e) => return Err(e),
         };
         // Let writers that read the index before our write finish theirs.
-        settle = (window * 6).clamp(MIN_SETTLE, MAX_SETTLE);
+        settle = (window * 2 + MIN_SETTLE).min(MAX_SETTLE);
         std::thread::sleep(settle + jitter(settle));
         let confirm = timed_read(&mut read_time);
         match &confirm {

@@ -8,7 +8,7 @@ use notation_plugin_sdk::descriptor::Descriptor;
 use super::client::RegistryClient;
 use super::error::RegistryError;
 use super::reference::Target;
-use super::{oci, referrers, ArtifactStore, PushedSignature};
+use super::{referrers, ArtifactStore, PushedSignature};
 
 impl ArtifactStore for RegistryClient {
     fn name(&self) -> String {
@@ -19,22 +19,21 @@ impl ArtifactStore for RegistryClient {
         self.get_manifest(target).map(|(d, _)| d)
     }
 
-    /// Resolves while, on other threads, the empty config blob goes up
-    /// and (for a digest, when nothing is known about the registry) the
-    /// Referrers API is probed. Their failures are not errors here: the
-    /// push does both again when needed.
+    /// Resolves while, for a digest on a registry nothing is known about
+    /// yet, the Referrers API is probed on another thread (its failure is
+    /// not an error here: the push learns the answer from the registry).
     fn resolve_for_signing(&self, target: &Target) -> Result<Descriptor, RegistryError> {
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                let _ = self.push_blob(oci::EMPTY_JSON, oci::EMPTY_JSON_DIGEST);
-            });
-            if let Target::Digest(d) = target {
-                if !self.force_referrers_tag() && self.referrers_api_state().is_none() {
+        match target {
+            Target::Digest(d)
+                if !self.force_referrers_tag() && self.referrers_api_state().is_none() =>
+            {
+                std::thread::scope(|s| {
                     s.spawn(|| referrers::probe_api(self, d));
-                }
+                    self.resolve(target)
+                })
             }
-            self.resolve(target)
-        })
+            _ => self.resolve(target),
+        }
     }
 
     fn fetch_manifest(&self, desc: &Descriptor) -> Result<Vec<u8>, RegistryError> {

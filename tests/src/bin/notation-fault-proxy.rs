@@ -75,7 +75,11 @@ fn main() {
                 proxy.seen().len(),
                 proxy.faults_applied()
             );
-            let _ = std::fs::write(path, line);
+            // Replaced whole, so a reader never sees a half-written file.
+            let tmp = format!("{path}.tmp");
+            if std::fs::write(&tmp, line).is_ok() {
+                let _ = std::fs::rename(&tmp, path);
+            }
         }
     }
 }
