@@ -261,6 +261,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Req> {
 /// Send `req` to `upstream` on a fresh connection and read the whole answer.
 fn forward(upstream: &str, req: &Req) -> Option<Resp> {
     let mut s = TcpStream::connect(upstream).ok()?;
+    s.set_nodelay(true).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
     let mut head = format!("{} {} HTTP/1.1\r\n", req.method, req.path);
     for (k, v) in &req.headers {
@@ -276,8 +277,9 @@ fn forward(upstream: &str, req: &Req) -> Option<Resp> {
         "Content-Length: {}\r\nConnection: close\r\n\r\n",
         req.body.len()
     ));
-    s.write_all(head.as_bytes()).ok()?;
-    s.write_all(&req.body).ok()?;
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&req.body);
+    s.write_all(&bytes).ok()?;
     let mut reader = BufReader::new(s);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -349,7 +351,13 @@ fn write_response(conn: &mut TcpStream, resp: &Resp, head_only: bool, declared: 
         head.push_str(&format!("Content-Length: {declared}\r\n"));
     }
     head.push_str("\r\n");
-    conn.write_all(head.as_bytes()).is_ok() && (head_only || conn.write_all(&resp.body).is_ok())
+    // One write: headers and body in separate segments would meet Nagle's
+    // algorithm and delayed ACKs (40 ms stalls).
+    let mut bytes = head.into_bytes();
+    if !head_only {
+        bytes.extend_from_slice(&resp.body);
+    }
+    conn.write_all(&bytes).is_ok()
 }
 
 fn reset(conn: &TcpStream) {
@@ -456,6 +464,7 @@ fn referrers_api(req: &Req, upstream: &str, state: &Mutex<State>) -> Option<Resp
 }
 
 fn serve(conn: TcpStream, upstream: &str, referrers: bool, state: &Mutex<State>) {
+    let _ = conn.set_nodelay(true);
     let Ok(read_half) = conn.try_clone() else {
         return;
     };

@@ -5,7 +5,7 @@
 //! authentication; see its docs for the rules); this module has the
 //! repository operations on top of it (manifests and blobs, every read
 //! checked against its digest and size and capped); the referrers logic
-//! ([`super::referrers`]) sits above both, and [`super::store`] puts them
+//! ([`super::referrers`]) sits above both, and the `store` module puts them
 //! together as an [`super::ArtifactStore`].
 
 use std::collections::HashSet;

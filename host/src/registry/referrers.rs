@@ -6,7 +6,7 @@
 //!
 //! A registry without the Referrers API keeps a tag whose last writer
 //! wins, so signers that update the index at the same time can drop each
-//! other's entries. [`push_signature`] keeps its read-modify-write window
+//! other's entries. `push_signature` keeps its read-modify-write window
 //! short (the index is read right before it is written) and then confirms:
 //! after a short settle time (several times its own read-to-write time,
 //! so that a writer which read the index before our write has written by
@@ -476,7 +476,13 @@ fn try_link(
         };
         // Let writers that read the index before our write finish theirs.
         settle = (window * 2 + MIN_SETTLE).min(MAX_SETTLE);
-        std::thread::sleep(settle + jitter(settle));
+        // Jitter only once writers are known to collide, to spread them.
+        let spread = if contention {
+            jitter(settle)
+        } else {
+            Duration::ZERO
+        };
+        std::thread::sleep(settle + spread);
         let confirm = timed_read(&mut read_time);
         match &confirm {
             Ok(after) if lists(after.as_ref(), &ours.digest) => {

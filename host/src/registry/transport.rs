@@ -20,7 +20,7 @@
 //! Only requests that can be repeated without changing the outcome are
 //! retried: `GET`, `HEAD`, `PUT` of a manifest by digest; an upload
 //! (`POST` then `PUT`) is retried by starting it again
-//! ([`Transport::retry`]). They are retried on connection errors and time
+//! (`Transport::retry`). They are retried on connection errors and time
 //! outs, and on HTTP 429, 502, 503 and 504, waiting as `Retry-After` says
 //! (seconds or an HTTP date, capped at 10 s) or else with exponential
 //! back-off and full jitter (100 ms doubling, at most 4 s per wait). At
