@@ -332,10 +332,22 @@ pub(crate) fn push_signature(
     };
     let (bytes, manifest_desc) =
         oci::signature_manifest(subject, &envelope_desc, annotations, form);
-    let oci_subject =
-        client.put_manifest(&manifest_desc.digest, oci::MEDIA_TYPE_OCI_MANIFEST, &bytes)?;
+    let put = || client.put_manifest(&manifest_desc.digest, oci::MEDIA_TYPE_OCI_MANIFEST, &bytes);
+    // When the tag schema is expected, the index is read while the
+    // manifest goes up (it is written only after the manifest exists).
+    let (oci_subject, prefetched) =
+        if client.force_referrers_tag() || client.referrers_api_state() == Some(false) {
+            std::thread::scope(|s| {
+                let read = s.spawn(|| timed_read(client, subject));
+                let put = put();
+                (put, read.join().ok())
+            })
+        } else {
+            (put(), None)
+        };
+    let oci_subject = oci_subject?;
     if client.force_referrers_tag() {
-        return link_in_tag_index(client, subject, manifest_desc);
+        return link_in_tag_index(client, subject, manifest_desc, prefetched);
     }
     if oci_subject.is_some() {
         client.set_referrers_api_state(true);
@@ -345,7 +357,14 @@ pub(crate) fn push_signature(
         });
     }
     client.set_referrers_api_state(false);
-    link_in_tag_index(client, subject, manifest_desc)
+    link_in_tag_index(client, subject, manifest_desc, prefetched)
+}
+
+/// A read of the tag-schema index, with when it started.
+type TagRead = (Instant, Result<Option<(Descriptor, Index)>, RegistryError>);
+
+fn timed_read(client: &RegistryClient, subject: &Descriptor) -> TagRead {
+    (Instant::now(), fetch_tag_index(client, subject))
 }
 
 /// A random extra wait of up to half of `d`.
@@ -385,11 +404,12 @@ fn link_in_tag_index(
     client: &RegistryClient,
     subject: &Descriptor,
     ours: Descriptor,
+    prefetched: Option<TagRead>,
 ) -> Result<PushedSignature, RegistryError> {
     let tag = referrers_tag(&subject.digest)?;
     let digest = ours.digest.clone();
     let mut rounds = 0;
-    try_link(client, subject, ours, &tag, &mut rounds).map_err(|e| match e {
+    try_link(client, subject, ours, &tag, prefetched, &mut rounds).map_err(|e| match e {
         e @ RegistryError::SignatureNotLinked { .. } => e,
         other => RegistryError::SignatureNotLinked {
             manifest: digest,
@@ -412,31 +432,23 @@ fn try_link(
     subject: &Descriptor,
     ours: Descriptor,
     tag: &str,
+    prefetched: Option<TagRead>,
     rounds: &mut u32,
 ) -> Result<PushedSignature, RegistryError> {
     let policy = client.options().retry.clone();
     // Index digests this signer replaced or wrote: candidates for deletion.
     let mut superseded: Vec<String> = Vec::new();
     let mut last_problem = String::from("no attempt finished");
-    let mut current: Option<Result<Option<(Descriptor, Index)>, RegistryError>> = None;
-    // How long the last read of the tag took.
-    let mut read_time = Duration::ZERO;
+    let mut current: Option<TagRead> = prefetched;
     let mut settle = MIN_SETTLE;
     // Another writer was seen at work: confirm twice before trusting it.
     let mut contention = false;
     let mut double_checked = false;
-    let timed_read = |read_time: &mut Duration| {
-        let started = Instant::now();
-        let r = fetch_tag_index(client, subject);
-        *read_time = started.elapsed();
-        r
-    };
     for round in 1..=MAX_LINK_ROUNDS {
         *rounds = round;
-        let read = match current.take() {
-            Some(r) => r,
-            None => timed_read(&mut read_time),
-        };
+        let (read_started, read) = current
+            .take()
+            .unwrap_or_else(|| timed_read(client, subject));
         let now = match read {
             Ok(now) => now,
             Err(e) if index_in_flux(&e) => {
@@ -453,7 +465,7 @@ fn try_link(
                 // still be writing: look once more after a longer wait.
                 double_checked = true;
                 std::thread::sleep(settle * 2 + jitter(settle));
-                current = Some(timed_read(&mut read_time));
+                current = Some(timed_read(client, subject));
                 continue;
             }
             return finish(client, ours, now.map(|(d, _)| d.digest), superseded);
@@ -464,10 +476,9 @@ fn try_link(
         }
         let written_digest = oci::sha256_digest(&bytes);
         superseded.push(written_digest.clone());
-        let put_started = Instant::now();
         let written = client.put_manifest(tag, MEDIA_TYPE_OCI_INDEX, &bytes);
-        // A writer's read-to-write window is about a GET and a PUT.
-        let window = read_time + put_started.elapsed();
+        // This writer's read-to-write window; others' are much the same.
+        let window = read_started.elapsed();
         let write_problem = match written {
             Ok(_) => None,
             // The write may or may not have landed: the read below tells.
@@ -483,8 +494,8 @@ fn try_link(
             Duration::ZERO
         };
         std::thread::sleep(settle + spread);
-        let confirm = timed_read(&mut read_time);
-        match &confirm {
+        let confirm = timed_read(client, subject);
+        match &confirm.1 {
             Ok(after) if lists(after.as_ref(), &ours.digest) => {
                 if after.as_ref().map(|(d, _)| d.digest.as_str()) != Some(&written_digest) {
                     contention = true;
