@@ -338,7 +338,7 @@ pub(crate) fn push_signature(
     let (oci_subject, prefetched) =
         if client.force_referrers_tag() || client.referrers_api_state() == Some(false) {
             std::thread::scope(|s| {
-                let read = s.spawn(|| timed_read(client, subject));
+                let read = s.spawn(|| Prefetched::new(timed_read(client, subject)));
                 let put = put();
                 (put, read.join().ok())
             })
@@ -365,6 +365,30 @@ type TagRead = (Instant, Result<Option<(Descriptor, Index)>, RegistryError>);
 
 fn timed_read(client: &RegistryClient, subject: &Descriptor) -> TagRead {
     (Instant::now(), fetch_tag_index(client, subject))
+}
+
+/// A read made ahead while the manifest went up, wrapped so that it can
+/// only be used while fresh.
+struct Prefetched {
+    read: TagRead,
+    /// How long the read itself took.
+    took: Duration,
+}
+
+impl Prefetched {
+    fn new(read: TagRead) -> Self {
+        let took = read.0.elapsed();
+        Prefetched { read, took }
+    }
+
+    /// The read, if no more time passed since it finished than it took
+    /// itself (plus a little): an older read would widen this signer's
+    /// read-to-write window (say, when the manifest upload waited for a
+    /// `Retry-After`) beyond what other signers' settle times cover.
+    fn fresh(self) -> Option<TagRead> {
+        let since_done = self.read.0.elapsed().saturating_sub(self.took);
+        (since_done <= self.took + Duration::from_millis(2)).then_some(self.read)
+    }
 }
 
 /// A random extra wait of up to half of `d`.
@@ -404,9 +428,10 @@ fn link_in_tag_index(
     client: &RegistryClient,
     subject: &Descriptor,
     ours: Descriptor,
-    prefetched: Option<TagRead>,
+    prefetched: Option<Prefetched>,
 ) -> Result<PushedSignature, RegistryError> {
     let tag = referrers_tag(&subject.digest)?;
+    let prefetched = prefetched.and_then(Prefetched::fresh);
     let digest = ours.digest.clone();
     let mut rounds = 0;
     try_link(client, subject, ours, &tag, prefetched, &mut rounds).map_err(|e| match e {
