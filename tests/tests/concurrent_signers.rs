@@ -6,6 +6,7 @@
 
 use std::process::Stdio;
 
+use notation_e2e::fault_proxy::{Fault, FaultProxy, Rule};
 use notation_e2e::{listed_signatures, push_layout, vectors_dir, NotationCli, Registry};
 
 /// Starts `n` signers at once; returns the signature manifest digests of
@@ -41,10 +42,25 @@ fn sign_concurrently(cli: &NotationCli, reference: &str, n: usize) -> (Vec<Strin
 }
 
 fn run(signers: usize) {
+    run_with(signers, &[]);
+}
+
+/// `signers` signers through a proxy applying `rules` (none: straight to
+/// the registry).
+fn run_with(signers: usize, rules: &[Rule]) {
     let reg = Registry::start();
     let image = push_layout(&reg, &vectors_dir().join("oci-layouts/e2e"), "many");
     let cli = NotationCli::new();
-    let reference = format!("{}/many@{}", reg.host, image.digest);
+    let proxy = FaultProxy::start(&reg.host);
+    for r in rules {
+        proxy.add(r.clone());
+    }
+    let host = if rules.is_empty() {
+        &reg.host
+    } else {
+        &proxy.host
+    };
+    let reference = format!("{host}/many@{}", image.digest);
     let (pushed, failures) = sign_concurrently(&cli, &reference, signers);
     // Retries and merges absorb the contention: every signer succeeds.
     assert!(failures.is_empty(), "failed signers: {failures:#?}");
@@ -77,4 +93,27 @@ fn eight_concurrent_signers_are_all_listed() {
 #[test]
 fn sixteen_concurrent_signers_are_all_listed() {
     run(16);
+}
+
+#[test]
+fn signers_delayed_by_the_registry_lose_nothing() {
+    // Some signers wait a second (Retry-After) in the middle of their push,
+    // so their view of the index goes stale while others write it.
+    run_with(
+        8,
+        &[
+            Rule::new(
+                "PUT",
+                "/manifests/sha256:",
+                Fault::Status(429, Some("1".into())),
+            )
+            .nth(&[1, 3, 5]),
+            Rule::new(
+                "GET",
+                "/manifests/sha256-",
+                Fault::Status(503, Some("1".into())),
+            )
+            .nth(&[2, 6]),
+        ],
+    );
 }
