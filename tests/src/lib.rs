@@ -9,6 +9,10 @@
 //!   referrers tag-schema index (byte for byte, so digests are kept) with
 //!   our own registry client.
 //! * [`vectors_dir`], [`copy_dir`]: the shared vectors and a writable copy.
+//! * [`fault_proxy`]: a fault-injecting proxy (and Referrers API
+//!   emulation) in front of the registry.
+//! * [`NotationCli`]: the `notation` binary with a private config and
+//!   cache dir and a generate-test signing key, trusted by a policy.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -20,6 +24,7 @@ use notation_host::registry::credentials::Anonymous;
 use notation_host::registry::oci::{Index, ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX};
 use notation_host::registry::{ClientOptions, Descriptor, RegistryClient};
 
+pub mod fault_proxy;
 pub mod token_server;
 
 const MISSING: &str = "run scripts/test, which installs docker-registry and skopeo";
@@ -414,4 +419,108 @@ pub fn push_layout(registry: &Registry, layout_dir: &Path, repo: &str) -> Descri
             .expect("push tag-schema index");
     }
     image.expect("layout has a v1 tag")
+}
+
+/// The `notation` binary under test: `NOTATION_BIN`, else the one next to
+/// the test executable's profile dir.
+pub fn notation_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("NOTATION_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile> directory")
+        .join(format!("notation{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{} not found; build it with `cargo build -p notation-host --bin notation` or set NOTATION_BIN",
+        bin.display()
+    );
+    bin
+}
+
+/// `notation` with its own HOME, config and cache dirs, a default
+/// generate-test key `e2e.example` and a trust policy trusting it for
+/// every registry scope.
+pub struct NotationCli {
+    bin: PathBuf,
+    home: tempfile::TempDir,
+}
+
+impl NotationCli {
+    /// Set up the config (runs `cert generate-test` and `policy import`).
+    pub fn new() -> NotationCli {
+        let cli = NotationCli {
+            bin: notation_bin(),
+            home: tempfile::tempdir().expect("temp dir"),
+        };
+        cli.ok(&["cert", "generate-test", "--default", "e2e.example"]);
+        let policy = cli.home.path().join("policy.json");
+        std::fs::write(
+            &policy,
+            r#"{"version":"1.0","trustPolicies":[{"name":"e2e","registryScopes":["*"],
+ "signatureVerification":{"level":"strict"},"trustStores":["ca:e2e.example"],
+ "trustedIdentities":["*"]}]}"#,
+        )
+        .expect("write policy");
+        cli.ok(&[
+            "policy",
+            "import",
+            "--force",
+            policy.to_str().expect("utf-8 path"),
+        ]);
+        cli
+    }
+
+    /// The command, not yet run.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args)
+            .env_remove("NOTATION_CONFIG")
+            .env("XDG_CONFIG_HOME", self.home.path().join("xdg"))
+            .env("NOTATION_CACHE", self.home.path().join("cache"))
+            .env("HOME", self.home.path())
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Run to completion.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.command(args).output().expect("run notation")
+    }
+
+    /// A step that must succeed: its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "notation {args:?} failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+}
+
+impl Default for NotationCli {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The signature manifest digests in `notation list -o json` output,
+/// sorted.
+pub fn listed_signatures(list_json: &str) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(list_json).expect("list output is JSON");
+    let mut out: Vec<String> = doc["signatures"]
+        .as_array()
+        .expect("signatures array")
+        .iter()
+        .map(|s| s["digest"].as_str().expect("digest").to_string())
+        .collect();
+    out.sort();
+    out
 }

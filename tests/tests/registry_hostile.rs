@@ -355,14 +355,23 @@ fn registry_uploading_to(storage_host: String) -> Server {
         }
         match req.method.as_str() {
             "HEAD" => (404, Vec::new(), Vec::new()),
-            "POST" if req.path.ends_with("/blobs/uploads/") => (
-                202,
-                vec![header(
-                    "Location",
-                    format!("http://{storage_host}/upload/session-1?state=abc"),
-                )],
-                Vec::new(),
-            ),
+            "POST"
+                if req
+                    .path
+                    .split('?')
+                    .next()
+                    .unwrap_or("")
+                    .ends_with("/blobs/uploads/") =>
+            {
+                (
+                    202,
+                    vec![header(
+                        "Location",
+                        format!("http://{storage_host}/upload/session-1?state=abc"),
+                    )],
+                    Vec::new(),
+                )
+            }
             _ => (404, Vec::new(), Vec::new()),
         }
     })
@@ -655,7 +664,13 @@ fn https_registry_with_a_plain_http_token_realm_is_refused() {
         "{err}"
     );
     assert!(err.to_string().contains(&realm), "{err}");
-    assert_eq!(registry.seen().len(), 1, "TLS request reached the registry");
+    // The Referrers API and the tag-schema index are asked at the same
+    // time (one request each), then the plain-HTTP realm is refused.
+    let seen = registry.seen().len();
+    assert!(
+        (1..=2).contains(&seen),
+        "TLS requests reached the registry: {seen}"
+    );
     assert!(tokens.seen().is_empty(), "nothing may reach the realm");
 
     // Control: a plain-HTTP registry may use a plain-HTTP realm, and then
@@ -664,7 +679,7 @@ fn https_registry_with_a_plain_http_token_realm_is_refused() {
     let client = with_creds(&plain.host, insecure());
     let _ = client.list_signatures(&subject, 10);
     let got = tokens.seen();
-    assert_eq!(got.len(), 1, "{got:?}");
+    assert!((1..=2).contains(&got.len()), "{got:?}");
     assert_eq!(
         got[0].authorization.as_deref(),
         Some(expected_basic().as_str())

@@ -24,7 +24,7 @@ use std::io::Write;
 use notation_host::config::ConfigDir;
 
 use crate::error::CliError;
-use args::{Cli, Command};
+use args::{Cli, Command, InspectArgs, ListArgs, VerifyArgs};
 
 /// What every command gets: the configuration directory.
 #[derive(Debug, Clone)]
@@ -44,6 +44,13 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
     let ctx = Context {
         config: ConfigDir::resolve()?,
     };
+    // `-d` also traces registry requests and retries (the transport reads it).
+    if let Command::Verify(VerifyArgs { logging, .. })
+    | Command::List(ListArgs { logging, .. })
+    | Command::Inspect(InspectArgs { logging, .. }) = &cli.command
+    {
+        notation_host::registry::transport::set_debug(logging.debug);
+    }
     match cli.command {
         Command::Sign(a) => sign::run(&ctx, a, out),
         Command::Verify(a) => verify::run(&ctx, a, out),

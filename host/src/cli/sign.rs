@@ -32,7 +32,10 @@ pub fn run(ctx: &Context, args: SignArgs, out: &mut dyn Write) -> Result<(), Cli
             password: args.registry.password.clone(),
         },
     )?;
-    let subject = opened.resolve()?;
+    notation_host::registry::transport::set_debug(args.logging.debug);
+    // Resolving also starts what the push needs (config upload, Referrers
+    // API probe) on the same round trip.
+    let subject = opened.store.resolve_for_signing(&opened.target)?;
     if let Some(tag) = opened.tag() {
         eprintln!(
             "Warning: Always sign the artifact using digest(@sha256:...) rather than a tag(:{tag}) because tags are mutable and a tag reference can point to a different artifact than the one signed."

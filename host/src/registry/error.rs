@@ -47,7 +47,7 @@ pub enum RegistryError {
         detail: String,
     },
     /// The request timed out.
-    #[error("request to {url} timed out after {seconds}s; the registry {host} is slow or not responding, try again later")]
+    #[error("request to {url} timed out after {seconds}s while {phase}; the registry {host} is slow or not responding, try again later (the limit is set with {setting})")]
     Timeout {
         /// Registry host.
         host: String,
@@ -55,6 +55,48 @@ pub enum RegistryError {
         url: String,
         /// The timeout that was exceeded, in seconds.
         seconds: u64,
+        /// What was being waited for ("connecting", "waiting for the
+        /// response", "reading the response body", "sending the request").
+        phase: &'static str,
+        /// The environment variable that sets this limit.
+        setting: &'static str,
+    },
+    /// The connection broke while a response body was being read (cut
+    /// off, reset, or framed wrongly).
+    #[error("reading the {what} from {source_name} failed part-way: {detail}; the connection to the registry was interrupted, try again")]
+    BodyRead {
+        /// What was being read.
+        what: &'static str,
+        /// URL.
+        source_name: String,
+        /// The I/O error.
+        detail: String,
+        /// Whether no data arrived within the idle-read limit.
+        timed_out: bool,
+    },
+    /// A request kept failing with transient errors until the retry
+    /// bound was reached; `last` is the final failure.
+    #[error("{last} (gave up after {attempts} attempts in {elapsed_ms} ms; the retry bound is set with NOTATION_REGISTRY_RETRIES)")]
+    RetriesExhausted {
+        /// Attempts made.
+        attempts: u32,
+        /// Time spent, in milliseconds.
+        elapsed_ms: u64,
+        /// The last failure.
+        last: Box<RegistryError>,
+    },
+    /// The signature manifest was stored, but the referrers tag-schema
+    /// index that makes it findable could not be confirmed to list it.
+    #[error("the signature manifest {manifest} was pushed but is not linked to its subject: the referrers index under tag {tag} did not list it after {rounds} write attempts ({detail}); `notation list` will not show this signature; other signers may be updating the same index at the same time, run notation sign again")]
+    SignatureNotLinked {
+        /// Digest of the signature manifest.
+        manifest: String,
+        /// The referrers tag.
+        tag: String,
+        /// Read-merge-write rounds made.
+        rounds: u32,
+        /// The last problem seen.
+        detail: String,
     },
     /// The registry answered 401 even with credentials (or none were
     /// available).

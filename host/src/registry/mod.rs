@@ -27,8 +27,12 @@
 //!     API, the legacy `config.mediaType` form (as upstream v1.3 writes it)
 //!     with `force_referrers_tag` and in OCI layouts.
 //! * [`client`] has [`RegistryClient::new`] with [`ClientOptions`] (insecure
-//!   plain HTTP, `ca_file`, timeouts, `force_referrers_tag`) and a
-//!   [`CredentialSource`].
+//!   plain HTTP, `ca_file`, time bounds, retries, `force_referrers_tag`,
+//!   the cache dir) and a [`CredentialSource`]. It sits on [`transport`]
+//!   (requests, time bounds, retries, authentication); [`referrers`] sits
+//!   on the client, and the `ArtifactStore` impl puts both together;
+//!   [`memo`] remembers per registry host whether it has the Referrers
+//!   API.
 //! * [`credentials`] has [`Credentials`] (secret redacted, zeroed on drop),
 //!   the [`CredentialSource`] trait and [`CredentialResolver`] (explicit
 //!   username/password, then notation's `config.json`, then docker's
@@ -57,9 +61,12 @@ pub mod client;
 pub mod credentials;
 pub mod error;
 pub mod layout;
+pub mod memo;
 pub mod oci;
 pub mod reference;
 pub mod referrers;
+mod store;
+pub mod transport;
 
 pub use client::{ClientOptions, RegistryClient};
 pub use credentials::{CredentialResolver, CredentialSource, Credentials};
@@ -130,6 +137,14 @@ pub trait ArtifactStore: Send + Sync {
 
     /// Resolve a tag or digest to the descriptor of its manifest.
     fn resolve(&self, target: &Target) -> Result<Descriptor, RegistryError>;
+
+    /// [`ArtifactStore::resolve`] for `sign`: a store may use the same
+    /// round trip to get ready for [`ArtifactStore::push_signature`]
+    /// (a registry uploads the config blob and probes the Referrers API
+    /// meanwhile). The default just resolves.
+    fn resolve_for_signing(&self, target: &Target) -> Result<Descriptor, RegistryError> {
+        self.resolve(target)
+    }
 
     /// Fetch a manifest (or index) by descriptor, checking digest and size
     /// (cap [`oci::MAX_MANIFEST_SIZE`]).

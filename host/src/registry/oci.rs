@@ -304,6 +304,21 @@ impl Hasher {
     }
 }
 
+/// The error for a failed read of a response body
+/// ([`RegistryError::BodyRead`], marked when the read timed out).
+pub(crate) fn body_read_error(
+    what: &'static str,
+    source_name: &str,
+    e: &std::io::Error,
+) -> RegistryError {
+    RegistryError::BodyRead {
+        what,
+        source_name: source_name.to_string(),
+        detail: e.to_string(),
+        timed_out: e.kind() == std::io::ErrorKind::TimedOut,
+    }
+}
+
 /// Read at most `limit` bytes from `reader`, hashing as we go, and check
 /// the result against `expected_digest` and, when given, `expected_size`.
 /// `what` and `source_name` only feed error messages.
@@ -334,13 +349,7 @@ pub(crate) fn read_verified(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(RegistryError::Malformed {
-                    what,
-                    source_name: source_name.to_string(),
-                    detail: format!("read failed: {e}"),
-                })
-            }
+            Err(e) => return Err(body_read_error(what, source_name, &e)),
         };
         let chunk = &buf[..n];
         if len64(&out) + len64(chunk) > cap {

@@ -1,17 +1,34 @@
 //! Signature discovery and storage in a registry: the Referrers API with
 //! pagination, falling back to the referrers tag schema (an OCI index
 //! tagged `<alg>-<hex>` listing the referrers of `<alg>:<hex>`).
+//!
+//! # Several signers, one tag-schema index
+//!
+//! A registry without the Referrers API keeps a tag whose last writer
+//! wins, so signers that update the index at the same time can drop each
+//! other's entries. `push_signature` keeps its read-modify-write window
+//! short (the index is read right before it is written) and then confirms:
+//! after a short settle time (several times its own read-to-write time,
+//! so that a writer which read the index before our write has written by
+//! then) it reads the tag back; if our signature is missing it merges it
+//! into what is there now (the union, ours added) and writes again, with
+//! jittered back-off, at most [`MAX_LINK_ROUNDS`] times. Only when the
+//! signature is confirmed does `sign` succeed; otherwise it fails with
+//! [`RegistryError::SignatureNotLinked`]. Superseded indexes are deleted
+//! afterwards, but never the one the tag resolves to at that moment.
 
 use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
 
 use notation_plugin_sdk::descriptor::Descriptor;
 
-use super::client::{read_capped, RegistryClient};
+use super::client::RegistryClient;
 use super::error::RegistryError;
 use super::oci::{
     self, Index, ARTIFACT_TYPE_NOTARY_SIGNATURE, MAX_MANIFEST_SIZE, MEDIA_TYPE_OCI_INDEX,
 };
 use super::reference::Target;
+use super::transport::{self, read_capped, Request};
 use super::{PushWarning, PushedSignature};
 
 /// Most referrers pages we follow.
@@ -118,6 +135,22 @@ impl Collector {
     }
 }
 
+/// Most read-merge-write rounds for the tag-schema index.
+pub const MAX_LINK_ROUNDS: u32 = 10;
+/// Shortest settle time before the confirming read.
+const MIN_SETTLE: Duration = Duration::from_millis(10);
+/// Longest settle time.
+const MAX_SETTLE: Duration = Duration::from_secs(2);
+
+/// The first referrers page URL for `subject`.
+fn api_url(client: &RegistryClient, subject: &Descriptor) -> String {
+    client.url(&format!(
+        "referrers/{}?artifactType={}",
+        subject.digest,
+        ARTIFACT_TYPE_NOTARY_SIGNATURE.replace('/', "%2F")
+    ))
+}
+
 /// Referrers through the API, at most `limit`: no further page is read
 /// once that many are found. `Ok(None)` when the registry lacks the API.
 fn list_via_api(
@@ -125,41 +158,18 @@ fn list_via_api(
     subject: &Descriptor,
     limit: usize,
 ) -> Result<Option<Vec<Descriptor>>, RegistryError> {
-    let mut url = client.url(&format!(
-        "referrers/{}?artifactType={}",
-        subject.digest,
-        ARTIFACT_TYPE_NOTARY_SIGNATURE.replace('/', "%2F")
-    ));
+    let mut url = api_url(client, subject);
     let mut found = Collector::new(limit);
     for page in 0..MAX_PAGES {
-        let reply = client.send(
-            "GET",
-            &url,
-            &[("Accept", MEDIA_TYPE_OCI_INDEX)],
-            None,
-            false,
+        let page_url = url.clone();
+        let fetched = client.transport().retry(
+            &format!("GET {page_url}"),
+            transport::is_body_fault,
+            || read_page(client, &page_url, page == 0),
         )?;
-        match reply.status {
-            200 => {}
-            404 if page == 0 => return Ok(None),
-            _ => return Err(client.status_error("GET", reply)),
-        }
-        let content_type = reply.header("content-type").unwrap_or_default();
-        if page == 0 && content_type.split(';').next().unwrap_or("").trim() != MEDIA_TYPE_OCI_INDEX
-        {
-            // Not a referrers response (e.g. a catch-all route): no API.
+        let Some((index, link)) = fetched else {
             return Ok(None);
-        }
-        let link = reply.header("link");
-        let reply_url = reply.url.clone();
-        let mut reader = reply.response.into_body().into_reader();
-        let bytes = read_capped(
-            &mut reader,
-            MAX_MANIFEST_SIZE,
-            "referrers response",
-            &reply_url,
-        )?;
-        let index: Index = oci::parse_json(&bytes, "referrers response", &reply_url)?;
+        };
         found.keep(index.manifests);
         if found.full() {
             return Ok(Some(found.out));
@@ -170,6 +180,46 @@ fn list_via_api(
         }
     }
     Ok(Some(found.out))
+}
+
+/// One referrers page: the index and the `Link` header, or `None` when
+/// the first page shows there is no API.
+fn read_page(
+    client: &RegistryClient,
+    url: &str,
+    first: bool,
+) -> Result<Option<(Index, Option<String>)>, RegistryError> {
+    let reply = client.send(&Request::get(url, &[("Accept", MEDIA_TYPE_OCI_INDEX)]))?;
+    match reply.status {
+        200 => {}
+        404 if first => return Ok(None),
+        _ => return Err(client.status_error("GET", reply)),
+    }
+    let content_type = reply.header("content-type").unwrap_or_default();
+    if first && content_type.split(';').next().unwrap_or("").trim() != MEDIA_TYPE_OCI_INDEX {
+        // Not a referrers response (e.g. a catch-all route): no API.
+        return Ok(None);
+    }
+    let link = reply.header("link");
+    let reply_url = reply.url.clone();
+    let mut reader = reply.response.into_body().into_reader();
+    let bytes = read_capped(
+        &mut reader,
+        MAX_MANIFEST_SIZE,
+        "referrers response",
+        &reply_url,
+    )?;
+    let index: Index = oci::parse_json(&bytes, "referrers response", &reply_url)?;
+    Ok(Some((index, link)))
+}
+
+/// Ask the Referrers API once for `subject` (the probe `sign` runs while
+/// it resolves the artifact) and remember the answer.
+pub(crate) fn probe_api(client: &RegistryClient, subject_digest: &str) {
+    let subject = Descriptor::new(oci::MEDIA_TYPE_OCI_MANIFEST, subject_digest, 0);
+    if let Ok(found) = list_via_api(client, &subject, 1) {
+        client.set_referrers_api_state(found.is_some());
+    }
 }
 
 /// The tag-schema index for `subject`: its descriptor and content, or
@@ -196,6 +246,10 @@ fn fetch_tag_index(
     }
 }
 
+/// Signatures of `subject`, at most `limit`. When the registry is known
+/// to have the Referrers API only the API is asked; otherwise the API and
+/// the tag-schema index are read at the same time and the API's answer
+/// wins when there is one.
 pub(crate) fn list_signatures(
     client: &RegistryClient,
     subject: &Descriptor,
@@ -205,18 +259,41 @@ pub(crate) fn list_signatures(
     if limit == 0 {
         return Ok(Vec::new());
     }
-    if client.referrers_api_state() != Some(false) {
+    let from_tag = |index: Option<(Descriptor, Index)>| {
+        let mut found = Collector::new(limit);
+        if let Some((_, index)) = index {
+            found.keep(index.manifests);
+        }
+        found.out
+    };
+    if client.referrers_api_state() == Some(true) {
         if let Some(list) = list_via_api(client, subject, limit)? {
-            client.set_referrers_api_state(true);
             return Ok(list);
         }
+        // The memo was wrong.
         client.set_referrers_api_state(false);
+        return Ok(from_tag(fetch_tag_index(client, subject)?));
     }
-    let mut found = Collector::new(limit);
-    if let Some((_, index)) = fetch_tag_index(client, subject)? {
-        found.keep(index.manifests);
+    let (api, tag) = std::thread::scope(|s| {
+        let tag = s.spawn(|| fetch_tag_index(client, subject));
+        let api = list_via_api(client, subject, limit);
+        (api, tag.join())
+    });
+    let tag = tag.unwrap_or_else(|_| {
+        Err(RegistryError::Config(
+            "reading the referrers tag-schema index failed unexpectedly".into(),
+        ))
+    });
+    match api? {
+        Some(list) => {
+            client.set_referrers_api_state(true);
+            Ok(list)
+        }
+        None => {
+            client.set_referrers_api_state(false);
+            Ok(from_tag(tag?))
+        }
     }
-    Ok(found.out)
 }
 
 pub(crate) fn push_signature(
@@ -232,8 +309,20 @@ pub(crate) fn push_signature(
         oci::sha256_digest(envelope),
         oci::len64(envelope),
     );
-    client.push_blob(envelope, &envelope_desc.digest)?;
-    client.push_blob(oci::EMPTY_JSON, oci::EMPTY_JSON_DIGEST)?;
+    // The two blobs go up together; the envelope's error is reported
+    // first when both fail.
+    let (env, cfg) = std::thread::scope(|s| {
+        // The empty config is almost always there already: one HEAD.
+        let cfg = s.spawn(|| client.ensure_blob(oci::EMPTY_JSON, oci::EMPTY_JSON_DIGEST));
+        let env = client.push_blob(envelope, &envelope_desc.digest);
+        (env, cfg.join())
+    });
+    env?;
+    cfg.unwrap_or_else(|_| {
+        Err(RegistryError::Config(
+            "uploading the config blob failed unexpectedly".into(),
+        ))
+    })?;
     // Forcing the tag schema is for registries that only speak image-spec
     // 1.0, so the manifest takes the form they accept (as upstream does).
     let form = if client.force_referrers_tag() {
@@ -243,49 +332,244 @@ pub(crate) fn push_signature(
     };
     let (bytes, manifest_desc) =
         oci::signature_manifest(subject, &envelope_desc, annotations, form);
-    let oci_subject =
-        client.put_manifest(&manifest_desc.digest, oci::MEDIA_TYPE_OCI_MANIFEST, &bytes)?;
-    let mut warnings = Vec::new();
-    if oci_subject.is_some() && !client.force_referrers_tag() {
+    let put = || client.put_manifest(&manifest_desc.digest, oci::MEDIA_TYPE_OCI_MANIFEST, &bytes);
+    // When the tag schema is expected, the index is read while the
+    // manifest goes up (it is written only after the manifest exists).
+    let (oci_subject, prefetched) =
+        if client.force_referrers_tag() || client.referrers_api_state() == Some(false) {
+            std::thread::scope(|s| {
+                let read = s.spawn(|| Prefetched::new(timed_read(client, subject)));
+                let put = put();
+                (put, read.join().ok())
+            })
+        } else {
+            (put(), None)
+        };
+    let oci_subject = oci_subject?;
+    if client.force_referrers_tag() {
+        return link_in_tag_index(client, subject, manifest_desc, prefetched);
+    }
+    if oci_subject.is_some() {
         client.set_referrers_api_state(true);
         return Ok(PushedSignature {
             manifest: manifest_desc,
-            warnings,
+            warnings: Vec::new(),
         });
     }
-    // Tag schema: read-modify-write the index, then drop the superseded one.
-    let old = fetch_tag_index(client, subject)?;
-    let mut index = old.as_ref().map_or_else(Index::empty, |(_, i)| i.clone());
+    client.set_referrers_api_state(false);
+    link_in_tag_index(client, subject, manifest_desc, prefetched)
+}
+
+/// A read of the tag-schema index, with when it started.
+type TagRead = (Instant, Result<Option<(Descriptor, Index)>, RegistryError>);
+
+fn timed_read(client: &RegistryClient, subject: &Descriptor) -> TagRead {
+    (Instant::now(), fetch_tag_index(client, subject))
+}
+
+/// A read made ahead while the manifest went up, wrapped so that it can
+/// only be used while fresh.
+struct Prefetched {
+    read: TagRead,
+    /// How long the read itself took.
+    took: Duration,
+}
+
+impl Prefetched {
+    fn new(read: TagRead) -> Self {
+        let took = read.0.elapsed();
+        Prefetched { read, took }
+    }
+
+    /// The read, if no more time passed since it finished than it took
+    /// itself (plus a little): an older read would widen this signer's
+    /// read-to-write window (say, when the manifest upload waited for a
+    /// `Retry-After`) beyond what other signers' settle times cover.
+    fn fresh(self) -> Option<TagRead> {
+        let since_done = self.read.0.elapsed().saturating_sub(self.took);
+        (since_done <= self.took + Duration::from_millis(2)).then_some(self.read)
+    }
+}
+
+/// A random extra wait of up to half of `d`.
+fn jitter(d: Duration) -> Duration {
+    Duration::from_millis(fastrand::u64(
+        0..=u64::try_from(d.as_millis() / 2).unwrap_or(0),
+    ))
+}
+
+/// The index `current` with `ours` added (when missing), as bytes.
+fn merged(
+    current: Option<&Index>,
+    ours: &Descriptor,
+    subject: &Descriptor,
+) -> Result<Vec<u8>, RegistryError> {
+    let mut index = current.cloned().unwrap_or_else(Index::empty);
     if index.media_type.is_none() {
         index.media_type = Some(MEDIA_TYPE_OCI_INDEX.to_string());
     }
-    if !index
-        .manifests
-        .iter()
-        .any(|d| d.digest == manifest_desc.digest)
-    {
-        index.manifests.push(manifest_desc.clone());
+    if !index.manifests.iter().any(|d| d.digest == ours.digest) {
+        index.manifests.push(ours.clone());
     }
-    let index_bytes = serde_json::to_vec(&index).map_err(|e| RegistryError::Malformed {
+    serde_json::to_vec(&index).map_err(|e| RegistryError::Malformed {
         what: "referrers tag-schema index",
         source_name: subject.digest.clone(),
         detail: e.to_string(),
-    })?;
-    let new_digest = oci::sha256_digest(&index_bytes);
+    })
+}
+
+fn lists(index: Option<&(Descriptor, Index)>, digest: &str) -> bool {
+    index.is_some_and(|(_, i)| i.manifests.iter().any(|d| d.digest == digest))
+}
+
+/// Link `ours` into the tag-schema index of `subject` and confirm it (see
+/// the module docs).
+fn link_in_tag_index(
+    client: &RegistryClient,
+    subject: &Descriptor,
+    ours: Descriptor,
+    prefetched: Option<Prefetched>,
+) -> Result<PushedSignature, RegistryError> {
     let tag = referrers_tag(&subject.digest)?;
-    client.put_manifest(&tag, MEDIA_TYPE_OCI_INDEX, &index_bytes)?;
-    if let Some((old_desc, _)) = old {
-        if old_desc.digest != new_digest {
-            if let Err(e) = client.delete_manifest(&old_desc.digest) {
-                warnings.push(PushWarning::StaleReferrersIndexNotDeleted {
-                    digest: old_desc.digest,
-                    detail: e.to_string(),
-                });
+    let prefetched = prefetched.and_then(Prefetched::fresh);
+    let digest = ours.digest.clone();
+    let mut rounds = 0;
+    try_link(client, subject, ours, &tag, prefetched, &mut rounds).map_err(|e| match e {
+        e @ RegistryError::SignatureNotLinked { .. } => e,
+        other => RegistryError::SignatureNotLinked {
+            manifest: digest,
+            tag,
+            rounds,
+            detail: other.to_string(),
+        },
+    })
+}
+
+/// Whether a failure while updating the index is worth another round:
+/// transient failures, and the HTTP 500 docker-registry answers for a tag
+/// whose index another signer deleted a moment ago.
+fn index_in_flux(e: &RegistryError) -> bool {
+    transport::is_transient(e) || matches!(e, RegistryError::Status { status: 500, .. })
+}
+
+fn try_link(
+    client: &RegistryClient,
+    subject: &Descriptor,
+    ours: Descriptor,
+    tag: &str,
+    prefetched: Option<TagRead>,
+    rounds: &mut u32,
+) -> Result<PushedSignature, RegistryError> {
+    let policy = client.options().retry.clone();
+    // Index digests this signer replaced or wrote: candidates for deletion.
+    let mut superseded: Vec<String> = Vec::new();
+    let mut last_problem = String::from("no attempt finished");
+    let mut current: Option<TagRead> = prefetched;
+    let mut settle = MIN_SETTLE;
+    // Another writer was seen at work: confirm twice before trusting it.
+    let mut contention = false;
+    let mut double_checked = false;
+    for round in 1..=MAX_LINK_ROUNDS {
+        *rounds = round;
+        let (read_started, read) = current
+            .take()
+            .unwrap_or_else(|| timed_read(client, subject));
+        let now = match read {
+            Ok(now) => now,
+            Err(e) if index_in_flux(&e) => {
+                last_problem = e.to_string();
+                contention = true;
+                std::thread::sleep(policy.delay(round, None));
+                continue;
             }
+            Err(e) => return Err(e),
+        };
+        if lists(now.as_ref(), &ours.digest) {
+            if contention && !double_checked {
+                // A writer that read the index before ours landed may
+                // still be writing: look once more after a longer wait.
+                double_checked = true;
+                std::thread::sleep(settle * 2 + jitter(settle));
+                current = Some(timed_read(client, subject));
+                continue;
+            }
+            return finish(client, ours, now.map(|(d, _)| d.digest), superseded);
+        }
+        let bytes = merged(now.as_ref().map(|(_, i)| i), &ours, subject)?;
+        if let Some((d, _)) = &now {
+            superseded.push(d.digest.clone());
+        }
+        let written_digest = oci::sha256_digest(&bytes);
+        superseded.push(written_digest.clone());
+        let written = client.put_manifest(tag, MEDIA_TYPE_OCI_INDEX, &bytes);
+        // This writer's read-to-write window; others' are much the same.
+        let window = read_started.elapsed();
+        let write_problem = match written {
+            Ok(_) => None,
+            // The write may or may not have landed: the read below tells.
+            Err(e) if index_in_flux(&e) => Some(e.to_string()),
+            Err(e) => return Err(e),
+        };
+        // Let writers that read the index before our write finish theirs.
+        settle = (window * 2 + MIN_SETTLE).min(MAX_SETTLE);
+        // Jitter only once writers are known to collide, to spread them.
+        let spread = if contention {
+            jitter(settle)
+        } else {
+            Duration::ZERO
+        };
+        std::thread::sleep(settle + spread);
+        let confirm = timed_read(client, subject);
+        match &confirm.1 {
+            Ok(after) if lists(after.as_ref(), &ours.digest) => {
+                if after.as_ref().map(|(d, _)| d.digest.as_str()) != Some(&written_digest) {
+                    contention = true;
+                }
+            }
+            Ok(_) => {
+                contention = true;
+                last_problem = write_problem
+                    .unwrap_or_else(|| "another signer replaced the index at the same time".into());
+                // Back off before merging again, so colliding writers spread out.
+                std::thread::sleep(policy.delay(round, None));
+                // Read afresh right before the next write.
+                current = None;
+                continue;
+            }
+            Err(e) => last_problem = e.to_string(),
+        }
+        current = Some(confirm);
+    }
+    Err(RegistryError::SignatureNotLinked {
+        manifest: ours.digest,
+        tag: tag.to_string(),
+        rounds: MAX_LINK_ROUNDS,
+        detail: last_problem,
+    })
+}
+
+/// Success: delete the indexes this signer superseded, except the one the
+/// tag resolves to now (`current`), and report what could not be deleted.
+fn finish(
+    client: &RegistryClient,
+    ours: Descriptor,
+    current: Option<String>,
+    mut superseded: Vec<String>,
+) -> Result<PushedSignature, RegistryError> {
+    superseded.sort();
+    superseded.dedup();
+    superseded.retain(|d| Some(d) != current.as_ref());
+    let mut warnings = Vec::new();
+    for digest in superseded {
+        if let Err(e) = client.delete_manifest(&digest) {
+            warnings.push(PushWarning::StaleReferrersIndexNotDeleted {
+                digest,
+                detail: e.to_string(),
+            });
         }
     }
     Ok(PushedSignature {
-        manifest: manifest_desc,
+        manifest: ours,
         warnings,
     })
 }
