@@ -265,7 +265,7 @@ fn unsigned_is_refused() {
         assert_eq!(code, 1, "{line}\n{err}");
         assert!(
             line.contains(&format!(
-                "no signature is associated with {}/unsigned@{}",
+                "no signature is associated with \"{}/unsigned@{}\"",
                 w.registry.host, w.unsigned.digest
             )),
             "{line}"
@@ -342,7 +342,7 @@ fn no_applicable_statement_is_refused() {
     let (code, line, err) = judged(&Call::pull("signed", &w.signed, cfg.path()).run());
     assert_eq!(code, 1, "{line}\n{err}");
     assert!(
-        line.contains("no trust policy statement applies to"),
+        line.contains("has no applicable trust policy"),
         "{line}"
     );
 }
@@ -359,7 +359,7 @@ fn the_exact_digest_is_verified_not_the_name() {
     assert_eq!(code, 1, "{line}");
     assert!(
         line.contains(&format!(
-            "no signature is associated with {}/signed@{}",
+            "no signature is associated with \"{}/signed@{}\"",
             w.registry.host, w.other.digest
         )),
         "{line}"
