@@ -341,10 +341,7 @@ fn no_applicable_statement_is_refused() {
     .expect("policy");
     let (code, line, err) = judged(&Call::pull("signed", &w.signed, cfg.path()).run());
     assert_eq!(code, 1, "{line}\n{err}");
-    assert!(
-        line.contains("has no applicable trust policy"),
-        "{line}"
-    );
+    assert!(line.contains("has no applicable trust policy"), "{line}");
 }
 
 #[test]
