@@ -381,3 +381,37 @@ fn a_referrers_api_registry_gets_no_tag_index_and_is_remembered() {
     let out = cli.ok(&["list", "--insecure-registry", &direct]);
     assert!(out.contains("has no associated signature"), "{out}");
 }
+
+/// `sign` opens the envelope's upload session while it resolves the
+/// reference, so the upload itself is one `PUT`; when the registry refuses
+/// that session's `PUT`, the upload starts over with its own `POST` and
+/// `sign` still succeeds.
+#[test]
+fn an_upload_session_opened_ahead_is_used_or_replaced() {
+    let s = setup();
+    let uploads = |seen: &[notation_e2e::fault_proxy::Seen]| {
+        let posts: Vec<String> = seen
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.contains("/blobs/uploads/"))
+            .map(|r| r.path.clone())
+            .collect();
+        let puts = seen
+            .iter()
+            .filter(|r| r.method == "PUT" && r.path.contains("/blobs/uploads/"))
+            .count();
+        (posts, puts)
+    };
+    let start = s.proxy.seen().len();
+    let reference = s.reference();
+    s.cli.ok(&["sign", "--insecure-registry", &reference]);
+    let (posts, puts) = uploads(&s.proxy.seen()[start..]);
+    assert_eq!(posts.len(), 1, "one session, opened ahead: {posts:?}");
+    assert!(!posts[0].contains("digest="), "{posts:?}");
+    assert_eq!(puts, 1, "the envelope goes up with one PUT");
+
+    // The session opened ahead is refused: a fresh upload follows.
+    s.succeed(
+        &["sign"],
+        &Rule::new("PUT", "/blobs/uploads/", Fault::Status(404, None)).nth(&[1]),
+    );
+}

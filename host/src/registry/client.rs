@@ -37,6 +37,9 @@ pub struct RegistryClient {
     /// Blobs known to be in the repository (uploaded or seen by this
     /// client), so that e.g. the empty config is uploaded once.
     known_blobs: Mutex<HashSet<String>>,
+    /// An upload session opened ahead of time ([`RegistryClient::prepare_upload`]):
+    /// the URL that takes the bytes of the next blob with `PUT ?digest=`.
+    pending_upload: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -78,6 +81,7 @@ impl RegistryClient {
             transport: Transport::new(registry, repository, options, credentials)?,
             referrers_api: Mutex::new(None),
             known_blobs: Mutex::new(HashSet::new()),
+            pending_upload: Mutex::new(None),
         })
     }
 
@@ -341,8 +345,84 @@ impl RegistryClient {
             .contains(digest)
     }
 
+    /// Opens an upload session now (`POST .../blobs/uploads/`, no body) so
+    /// that the next blob upload needs only its `PUT`: `sign` calls it
+    /// while the reference is resolved, taking the `POST` off the critical
+    /// path. Best effort: a failure here only means the upload opens its
+    /// own session later.
+    pub fn prepare_upload(&self) {
+        let url = self.url("blobs/uploads/");
+        let opened = self
+            .transport
+            .send(&Request {
+                method: "POST",
+                url: &url,
+                headers: &[("Content-Length", "0")],
+                body: Some(&[]),
+                push: true,
+                idempotent: false,
+            })
+            .ok()
+            .filter(|reply| reply.status == 202)
+            .and_then(|reply| reply.header("location"));
+        if let Some(location) = opened {
+            *self
+                .pending_upload
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(self.upload_url(location));
+        }
+    }
+
+    /// The absolute URL of an upload `Location` (absolute, rooted or
+    /// relative to the uploads path).
+    fn upload_url(&self, location: String) -> String {
+        let base = self.transport.base();
+        if location.starts_with("http://") || location.starts_with("https://") {
+            location
+        } else if location.starts_with('/') {
+            format!("{base}{location}")
+        } else {
+            format!(
+                "{base}/v2/{}/blobs/uploads/{location}",
+                self.transport.repository()
+            )
+        }
+    }
+
+    /// `PUT ?digest=` of the whole blob to the upload session at `url`.
+    fn put_upload(&self, url: &str, bytes: &[u8], encoded: &str) -> Result<(), RegistryError> {
+        let mut put_url = url.to_string();
+        put_url.push(if put_url.contains('?') { '&' } else { '?' });
+        put_url.push_str("digest=");
+        put_url.push_str(encoded);
+        let reply = self.transport.send(&Request {
+            method: "PUT",
+            url: &put_url,
+            headers: &[("Content-Type", "application/octet-stream")],
+            body: Some(bytes),
+            push: true,
+            idempotent: false,
+        })?;
+        match reply.status {
+            201 | 204 => Ok(()),
+            _ => Err(self.transport.status_error("PUT", reply)),
+        }
+    }
+
     fn upload_once(&self, bytes: &[u8], digest: &str) -> Result<(), RegistryError> {
         let encoded = digest.replace(':', "%3A");
+        // A session opened ahead is used once; if it fails for any reason
+        // (expired, refused), the upload starts over with its own POST.
+        let pending = self
+            .pending_upload
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(url) = pending {
+            if self.put_upload(&url, bytes, &encoded).is_ok() {
+                return Ok(());
+            }
+        }
         let url = self.url(&format!("blobs/uploads/?digest={encoded}"));
         let reply = self.transport.send(&Request {
             method: "POST",
@@ -366,32 +446,7 @@ impl RegistryClient {
                 status: 202,
                 detail: ": the upload response has no Location header".into(),
             })?;
-        let base = self.transport.base();
-        let mut put_url = if location.starts_with("http://") || location.starts_with("https://") {
-            location
-        } else if location.starts_with('/') {
-            format!("{base}{location}")
-        } else {
-            format!(
-                "{base}/v2/{}/blobs/uploads/{location}",
-                self.transport.repository()
-            )
-        };
-        put_url.push(if put_url.contains('?') { '&' } else { '?' });
-        put_url.push_str("digest=");
-        put_url.push_str(&encoded);
-        let reply = self.transport.send(&Request {
-            method: "PUT",
-            url: &put_url,
-            headers: &[("Content-Type", "application/octet-stream")],
-            body: Some(bytes),
-            push: true,
-            idempotent: false,
-        })?;
-        match reply.status {
-            201 | 204 => Ok(()),
-            _ => Err(self.transport.status_error("PUT", reply)),
-        }
+        self.put_upload(&self.upload_url(location), bytes, &encoded)
     }
 
     /// Upload a manifest under `reference` (a digest or a tag). Returns

@@ -23,17 +23,20 @@ impl ArtifactStore for RegistryClient {
     /// yet, the Referrers API is probed on another thread (its failure is
     /// not an error here: the push learns the answer from the registry).
     fn resolve_for_signing(&self, target: &Target) -> Result<Descriptor, RegistryError> {
-        match target {
-            Target::Digest(d)
-                if !self.force_referrers_tag() && self.referrers_api_state().is_none() =>
-            {
-                std::thread::scope(|s| {
+        // The upload session for the envelope opens while the reference
+        // resolves (and, for a digest, while the Referrers API is probed).
+        std::thread::scope(|s| {
+            s.spawn(|| self.prepare_upload());
+            match target {
+                Target::Digest(d)
+                    if !self.force_referrers_tag() && self.referrers_api_state().is_none() =>
+                {
                     s.spawn(|| referrers::probe_api(self, d));
                     self.resolve(target)
-                })
+                }
+                _ => self.resolve(target),
             }
-            _ => self.resolve(target),
-        }
+        })
     }
 
     fn fetch_manifest(&self, desc: &Descriptor) -> Result<Vec<u8>, RegistryError> {
