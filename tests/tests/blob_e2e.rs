@@ -6,30 +6,13 @@
 //! With `-p notation-e2e` alone, build the binary first:
 //! `cargo build -p notation-host --bin notation`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 #[path = "../../host/tests/tsa_support/mod.rs"]
 mod tsa_support;
 
-fn notation_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("NOTATION_BIN") {
-        return PathBuf::from(p);
-    }
-    // target/<profile>/deps/blob_e2e-HASH -> target/<profile>/notation
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile> directory");
-    let bin = profile_dir.join(format!("notation{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} does not exist: build it with `cargo build -p notation-host --bin notation`, or set NOTATION_BIN",
-        bin.display()
-    );
-    bin
-}
+use notation_e2e::notation_bin;
 
 /// The binary with its own HOME and XDG config dir; commands run in `work`.
 struct Cli {

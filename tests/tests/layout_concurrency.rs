@@ -7,7 +7,7 @@
 //! or `$NOTATION_BIN`; build it with `cargo build -p notation-host --bin
 //! notation` when running this package alone).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use notation_e2e::{copy_dir, vectors_dir};
@@ -15,24 +15,7 @@ use notation_e2e::{copy_dir, vectors_dir};
 /// The image in `oci-layouts/e2e` (tag `v1`).
 const DIGEST: &str = "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9";
 
-fn notation_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("NOTATION_BIN") {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile> directory");
-    let bin = profile_dir.join(format!("notation{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} does not exist: build it with `cargo build -p notation-host --bin notation`, \
-         or set NOTATION_BIN",
-        bin.display()
-    );
-    bin
-}
+use notation_e2e::notation_bin;
 
 /// `notation` with a throwaway HOME and config dir.
 fn notation(home: &Path, args: &[&str]) -> Command {

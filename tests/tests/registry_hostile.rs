@@ -686,24 +686,7 @@ fn https_registry_with_a_plain_http_token_realm_is_refused() {
     );
 }
 
-fn notation_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("NOTATION_BIN") {
-        return PathBuf::from(p);
-    }
-    // target/<profile>/deps/registry_hostile-HASH -> target/<profile>/notation
-    let exe = std::env::current_exe().expect("test executable path");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile> directory")
-        .join(format!("notation{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} not found; build it with `cargo build -p notation-host --bin notation` or set NOTATION_BIN",
-        bin.display()
-    );
-    bin
-}
+use notation_e2e::notation_bin;
 
 /// Run notation with an empty, private configuration.
 fn notation(args: &[&str]) -> Output {

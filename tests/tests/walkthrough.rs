@@ -25,25 +25,7 @@ use std::process::{Command, Output, Stdio};
 
 use notation_e2e::{push_layout, vectors_dir, Registry};
 
-fn notation_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("NOTATION_BIN") {
-        return PathBuf::from(p);
-    }
-    // target/<profile>/deps/walkthrough-HASH -> target/<profile>/notation
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile> directory");
-    let bin = profile_dir.join(format!("notation{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} does not exist: build it with `cargo build -p notation-host --bin notation` \
-         (cargo test --workspace does), or set NOTATION_BIN",
-        bin.display()
-    );
-    bin
-}
+use notation_e2e::notation_bin;
 
 struct Cli {
     bin: PathBuf,

@@ -31,25 +31,7 @@ pub fn trust_policy(name: &str) -> PathBuf {
     e2e_config().join("trustpolicies").join(name)
 }
 
-/// The `notation` binary under test.
-pub fn notation_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("NOTATION_BIN") {
-        return PathBuf::from(p);
-    }
-    // target/<profile>/deps/<test>-HASH -> target/<profile>/notation
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile> directory");
-    let bin = profile_dir.join(format!("notation{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} does not exist: build it with `cargo build -p notation-host --bin notation`, or set NOTATION_BIN",
-        bin.display()
-    );
-    bin
-}
+pub use notation_e2e::notation_bin;
 
 /// Whether this process runs as root, for whom permission bits do not
 /// deny anything: upstream's `chmod 0000` cases then use another obstacle.

@@ -39,24 +39,7 @@ pub fn localkey(name: &str) -> PathBuf {
     upstream_dir().join("config/localkeys").join(name)
 }
 
-/// The `notation` binary of this workspace (or `$NOTATION_BIN`).
-pub fn notation_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("NOTATION_BIN") {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile> directory");
-    let bin = profile_dir.join(format!("notation{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} does not exist: build it with `cargo build -p notation-host --bin notation`, or set NOTATION_BIN",
-        bin.display()
-    );
-    bin
-}
+pub use notation_e2e::notation_bin;
 
 /// One registry shared by the cases of a suite, with a counter for fresh
 /// repository names.
