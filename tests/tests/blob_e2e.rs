@@ -433,7 +433,7 @@ fn inspect_shows_the_signed_descriptor() {
 
     let (json, _) = cli.ok(&["blob", "inspect", "-o", "json", "my-blob.bin.jws.sig"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["signatureEnvelopeType"], "application/jose+json");
+    assert_eq!(v["mediaType"], "application/jose+json");
     assert_eq!(v["signedArtifact"]["digest"], digest.as_str());
     assert_eq!(v["signedArtifact"]["size"], BLOB.len());
     assert_eq!(v["userDefinedAttributes"]["buildId"], "7");

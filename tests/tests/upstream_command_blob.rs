@@ -806,7 +806,6 @@ fn inspect_with_timestamping() {
 }
 
 #[test]
-#[ignore = "JSON inspect output: upstream orders keys as its structs do, with 4-space indents; ours is serde_json's sorted map with 2-space indents (not aligned yet)"]
 fn inspect_with_timestamping_and_output_as_json() {
     let sig = signature_vector("blob.jws.sig");
     Host::base()
@@ -823,7 +822,6 @@ fn inspect_cose_signature() {
 }
 
 #[test]
-#[ignore = "JSON inspect output: upstream orders keys as its structs do, with 4-space indents; ours is serde_json's sorted map with 2-space indents (not aligned yet)"]
 fn inspect_cose_signature_and_output_as_json() {
     let sig = signature_vector("blob.cose.sig");
     Host::base()

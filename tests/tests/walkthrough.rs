@@ -198,7 +198,7 @@ fn seed_walkthrough_against_a_real_registry() {
         .iter()
         .map(|s| {
             assert_eq!(s["signedArtifact"]["digest"], image.digest.as_str());
-            s["signatureEnvelopeType"].as_str().expect("type")
+            s["mediaType"].as_str().expect("type")
         })
         .collect();
     types.sort();

@@ -1,7 +1,10 @@
 //! `notation inspect`: every signature of an artifact in detail, as
 //! upstream's tree or as JSON.
 
+use std::collections::BTreeMap;
 use std::io::Write;
+
+use serde::Serialize;
 
 use notation_host::artifact::{self, Discovery, DEFAULT_CONCURRENCY};
 use notation_host::registry::oci::ARTIFACT_TYPE_NOTARY_SIGNATURE;
@@ -53,12 +56,19 @@ pub fn run(ctx: &Context, args: InspectArgs, out: &mut dyn Write) -> Result<(), 
     }
     match args.output {
         OutputFormat::Json => {
-            let sigs: Vec<serde_json::Value> =
-                parsed.iter().map(|(d, e)| json_signature(d, e)).collect();
-            let doc = serde_json::json!({
-                "mediaType": subject.media_type,
-                "signatures": sigs,
-            });
+            let doc = InspectJson {
+                media_type: subject.media_type.clone(),
+                signatures: parsed
+                    .iter()
+                    .map(|(d, e)| match e {
+                        Ok(env) => SignatureEntry::Parsed(SignatureJson::of(env, Some(&d.digest))),
+                        Err(e) => SignatureEntry::Unreadable {
+                            digest: d.digest.clone(),
+                            error: e.clone(),
+                        },
+                    })
+                    .collect(),
+            };
             writeln!(out, "{}", pretty(&doc))?;
         }
         OutputFormat::Text => {
@@ -107,21 +117,6 @@ fn tree_certificates(node: &mut Node, chain: &[X509]) {
             cert_not_after(c).map(format_tree_time).unwrap_or_default(),
         );
     }
-}
-
-/// `chain` as upstream's JSON certificate list.
-fn json_certificates(chain: &[X509]) -> Vec<serde_json::Value> {
-    chain
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "SHA256Fingerprint": sha256_fingerprint(c),
-                "issuedTo": upstream_subject(c.subject_name()),
-                "issuedBy": upstream_subject(c.issuer_name()),
-                "expiry": cert_not_after(c).map(format_rfc3339).unwrap_or_default(),
-            })
-        })
-        .collect()
 }
 
 /// The details of one envelope under `node` (shared with `blob inspect`).
@@ -192,73 +187,140 @@ pub(super) fn tree_signature(node: &mut Node, env: &SignatureEnvelope) {
     }
 }
 
-fn json_signature(desc: &Descriptor, env: &Result<SignatureEnvelope, String>) -> serde_json::Value {
-    match env {
-        Ok(e) => {
-            let mut v = json_envelope(e);
-            v["digest"] = desc.digest.clone().into();
-            v
-        }
-        Err(e) => serde_json::json!({ "digest": desc.digest, "error": e }),
+/// `inspect -o json` as upstream prints it: the subject's media type and
+/// each signature.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InspectJson {
+    media_type: String,
+    signatures: Vec<SignatureEntry>,
+}
+
+/// A signature that was read and parsed, or why it could not be.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum SignatureEntry {
+    Parsed(SignatureJson),
+    Unreadable { digest: String, error: String },
+}
+
+/// One envelope as upstream's JSON shows it (shared with `blob inspect`):
+/// fields in upstream's order, the attribute maps sorted as Go prints
+/// maps, `userDefinedAttributes` null when the payload has none.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SignatureJson {
+    media_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<String>,
+    signature_algorithm: String,
+    signed_attributes: BTreeMap<String, serde_json::Value>,
+    user_defined_attributes: Option<BTreeMap<String, String>>,
+    unsigned_attributes: UnsignedJson,
+    certificates: Vec<CertificateJson>,
+    /// The payload's descriptor; `None` (null) when it cannot be decoded.
+    signed_artifact: Option<Descriptor>,
+}
+
+/// The unsigned attributes, in the (sorted) order Go prints this map.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UnsignedJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signing_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp_signature: Option<TimestampJson>,
+}
+
+/// A certificate in upstream's JSON.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CertificateJson {
+    #[serde(rename = "SHA256Fingerprint")]
+    sha256_fingerprint: String,
+    issued_to: String,
+    issued_by: String,
+    expiry: String,
+}
+
+/// A timestamp countersignature in upstream's JSON.
+#[derive(Serialize)]
+struct TimestampJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    certificates: Vec<CertificateJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+impl CertificateJson {
+    fn list(chain: &[X509]) -> Vec<CertificateJson> {
+        chain
+            .iter()
+            .map(|c| CertificateJson {
+                sha256_fingerprint: sha256_fingerprint(c),
+                issued_to: upstream_subject(c.subject_name()),
+                issued_by: upstream_subject(c.issuer_name()),
+                expiry: cert_not_after(c).map(format_rfc3339).unwrap_or_default(),
+            })
+            .collect()
     }
 }
 
-/// The details of one envelope as JSON (shared with `blob inspect`).
-pub(super) fn json_envelope(env: &SignatureEnvelope) -> serde_json::Value {
-    let sa = &env.signed_attributes;
-    let mut signed = serde_json::Map::new();
-    signed.insert("contentType".into(), sa.content_type.clone().into());
-    signed.insert("signingScheme".into(), sa.signing_scheme.as_str().into());
-    signed.insert("signingTime".into(), format_rfc3339(sa.signing_time).into());
-    if let Some(e) = sa.expiry {
-        signed.insert("expiry".into(), format_rfc3339(e).into());
-    }
-    for ext in &sa.extended {
-        signed.insert(ext.key.clone(), ext.value.clone());
-    }
-    let payload = env.payload().ok();
-    let mut unsigned = serde_json::Map::new();
-    if let Some(agent) = &env.unsigned_attributes.signing_agent {
-        unsigned.insert("signingAgent".into(), agent.clone().into());
-    }
-    if let Some(token) = &env.unsigned_attributes.timestamp_signature {
-        let ts = match read_timestamp(token, &env.signature) {
-            Ok(t) => serde_json::json!({
-                "timestamp": format!(
-                    "[{}, {}]",
-                    format_rfc3339(t.earliest),
-                    format_rfc3339(t.latest)
-                ),
-                "certificates": json_certificates(&t.certificates),
-            }),
-            Err(e) => serde_json::json!({ "error": timestamp_error_message(&e) }),
-        };
-        unsigned.insert("timestampSignature".into(), ts);
-    }
-    let certs = json_certificates(&env.certificate_chain);
-    let mut v = serde_json::json!({
-        "signatureAlgorithm": env.signing_algorithm.as_str(),
-        "signatureEnvelopeType": env.format.media_type(),
-        "signedAttributes": signed,
-        "unsignedAttributes": unsigned,
-        "certificates": certs,
-    });
-    if let Some(p) = &payload {
-        if let Some(meta) = p
-            .target_artifact
-            .annotations
-            .as_ref()
-            .filter(|m| !m.is_empty())
-        {
-            v["userDefinedAttributes"] = serde_json::json!(meta);
+impl SignatureJson {
+    /// `env` as upstream shows it; `digest` is its signature manifest's,
+    /// when it has one (not for a blob signature file).
+    pub(super) fn of(env: &SignatureEnvelope, digest: Option<&str>) -> SignatureJson {
+        let sa = &env.signed_attributes;
+        let mut signed = BTreeMap::new();
+        signed.insert("signingScheme".into(), sa.signing_scheme.as_str().into());
+        signed.insert("signingTime".into(), format_rfc3339(sa.signing_time).into());
+        if let Some(e) = sa.expiry {
+            signed.insert("expiry".into(), format_rfc3339(e).into());
         }
-        v["signedArtifact"] = serde_json::json!({
-            "mediaType": p.target_artifact.media_type,
-            "digest": p.target_artifact.digest,
-            "size": p.target_artifact.size,
-        });
+        for ext in &sa.extended {
+            signed.insert(ext.key.clone(), ext.value.clone());
+        }
+        let timestamp_signature =
+            env.unsigned_attributes
+                .timestamp_signature
+                .as_ref()
+                .map(|token| match read_timestamp(token, &env.signature) {
+                    Ok(t) => TimestampJson {
+                        timestamp: Some(format!(
+                            "[{}, {}]",
+                            format_rfc3339(t.earliest),
+                            format_rfc3339(t.latest)
+                        )),
+                        certificates: CertificateJson::list(&t.certificates),
+                        error: None,
+                    },
+                    Err(e) => TimestampJson {
+                        timestamp: None,
+                        certificates: Vec::new(),
+                        error: Some(timestamp_error_message(&e)),
+                    },
+                });
+        let unsigned = UnsignedJson {
+            signing_agent: env.unsigned_attributes.signing_agent.clone(),
+            timestamp_signature,
+        };
+        let payload = env.payload().ok();
+        SignatureJson {
+            media_type: env.format.media_type(),
+            digest: digest.map(str::to_string),
+            signature_algorithm: env.signing_algorithm.as_str().to_string(),
+            signed_attributes: signed,
+            user_defined_attributes: payload
+                .as_ref()
+                .and_then(|p| p.target_artifact.annotations.clone())
+                .filter(|m| !m.is_empty()),
+            unsigned_attributes: unsigned,
+            certificates: CertificateJson::list(&env.certificate_chain),
+            signed_artifact: payload.map(|p| p.target_artifact),
+        }
     }
-    v
 }
 
 /// What a timestamp token states, read for display only: neither the

@@ -95,7 +95,16 @@ pub fn run(ctx: &Context, args: ListArgs, out: &mut dyn Write) -> Result<(), Cli
     Ok(())
 }
 
-/// Indented JSON.
-pub fn pretty(v: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+/// JSON as upstream prints `-o json` output: indented by four spaces.
+pub fn pretty<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    let mut bytes = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut bytes,
+        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+    );
+    // Our documents are maps of strings and numbers: they always serialise.
+    match v.serialize(&mut ser) {
+        Ok(()) => String::from_utf8(bytes).unwrap_or_default(),
+        Err(e) => format!("{{\"error\": {:?}}}", e.to_string()),
+    }
 }

@@ -161,9 +161,12 @@ pub fn format_tree_time(t: time::OffsetDateTime) -> String {
         .unwrap_or_else(|_| t.to_string())
 }
 
-/// Formats a time as RFC 3339 in UTC (`2006-01-02T15:04:05Z`).
+/// Formats a time as RFC 3339 in UTC in whole seconds
+/// (`2006-01-02T15:04:05Z`), as Go's `time.RFC3339` layout prints it.
 pub fn format_rfc3339(t: time::OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
+    let t = t.to_offset(time::UtcOffset::UTC);
+    t.replace_nanosecond(0)
+        .unwrap_or(t)
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.to_string())
 }

@@ -9,7 +9,7 @@ use notation_plugin_sdk::envelope;
 
 use super::Error;
 use crate::cli::args::{BlobInspectArgs, OutputFormat};
-use crate::cli::inspect::{json_envelope, tree_signature};
+use crate::cli::inspect::{tree_signature, SignatureJson};
 use crate::cli::list::pretty;
 use crate::cli::output::Node;
 
@@ -25,7 +25,7 @@ pub(super) fn run(args: BlobInspectArgs, out: &mut dyn Write) -> Result<(), Erro
             source,
         })?;
     match args.output {
-        OutputFormat::Json => writeln!(out, "{}", pretty(&json_envelope(&env)))?,
+        OutputFormat::Json => writeln!(out, "{}", pretty(&SignatureJson::of(&env, None)))?,
         OutputFormat::Text => {
             let mut root = Node::new(args.signature.display().to_string());
             tree_signature(&mut root, &env);
