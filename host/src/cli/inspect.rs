@@ -61,7 +61,10 @@ pub fn run(ctx: &Context, args: InspectArgs, out: &mut dyn Write) -> Result<(), 
                 signatures: parsed
                     .iter()
                     .map(|(d, e)| match e {
-                        Ok(env) => SignatureEntry::Parsed(SignatureJson::of(env, Some(&d.digest))),
+                        Ok(env) => SignatureEntry::Parsed(Box::new(SignatureJson::of(
+                            env,
+                            Some(&d.digest),
+                        ))),
                         Err(e) => SignatureEntry::Unreadable {
                             digest: d.digest.clone(),
                             error: e.clone(),
@@ -200,7 +203,7 @@ struct InspectJson {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum SignatureEntry {
-    Parsed(SignatureJson),
+    Parsed(Box<SignatureJson>),
     Unreadable { digest: String, error: String },
 }
 
