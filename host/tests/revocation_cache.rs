@@ -5,13 +5,11 @@
 //! a verdict.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration as StdDuration;
 
 use base64::Engine as _;
 use notation_host::verifier::revocation::cache::RevocationCache;
@@ -27,7 +25,9 @@ use time::{Duration, OffsetDateTime};
 
 mod support;
 
-use support::pki::{ec_key as key, free_port, serve_http, wait_accepting, CertBuilder, Kind};
+use support::pki::{
+    ec_key as key, free_port, serve_http, wait_accepting, CertBuilder, Kind, OcspResponder,
+};
 
 fn name(cn: &str) -> X509Name {
     support::pki::name(&[("O", "Revocation Cache Test"), ("CN", cn)])
@@ -160,22 +160,9 @@ impl CrlServer {
     }
 }
 
-/// An `openssl ocsp` responder; stopped on drop.
-struct Responder {
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Responder {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// `openssl ocsp` on `port` for the root of `p`, saying "good" for the
 /// leaf, responses valid for 10 minutes.
-fn ocsp_responder(port: u16, p: &Pki) -> Responder {
+fn ocsp_responder(port: u16, p: &Pki) -> OcspResponder {
     let dir = tempfile::tempdir().unwrap();
     let path = |n: &str| dir.path().join(n);
     let serial = p
@@ -199,8 +186,8 @@ fn ocsp_responder(port: u16, p: &Pki) -> Responder {
         p.root_key.private_key_to_pem_pkcs8().unwrap(),
     )
     .unwrap();
-    let mut child = Command::new("openssl")
-        .arg("ocsp")
+    let mut cmd = Command::new("openssl");
+    cmd.arg("ocsp")
         .arg("-index")
         .arg(path("index.txt"))
         .args(["-port", &port.to_string()])
@@ -210,32 +197,8 @@ fn ocsp_responder(port: u16, p: &Pki) -> Responder {
         .arg(path("key.pem"))
         .arg("-CA")
         .arg(path("ca.pem"))
-        .args(["-nmin", "10"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run openssl ocsp");
-    // A probing connect would wedge the one-connection-at-a-time
-    // responder: wait for its banner instead.
-    let (tx, rx) = std::sync::mpsc::channel();
-    for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines() {
-                let Ok(line) = line else { break };
-                if line.contains("waiting for OCSP client connections") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-    }
-    drop(tx);
-    rx.recv_timeout(StdDuration::from_secs(30))
-        .expect("openssl ocsp did not start");
-    Responder { child, _dir: dir }
+        .args(["-nmin", "10"]);
+    OcspResponder::spawn(cmd, dir)
 }
 
 fn checker(cache: &Path) -> OnlineRevocationChecker {

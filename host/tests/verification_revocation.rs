@@ -3,9 +3,7 @@
 //! for a test CA whose leaf names them at 127.0.0.1.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration as StdDuration;
+use std::process::Command;
 
 use notation_host::verifier::revocation::{crl::CrlError, ocsp::OcspError};
 use notation_host::verifier::{
@@ -21,7 +19,7 @@ use time::{Duration, OffsetDateTime};
 
 mod support;
 
-use support::pki::{ec_key as key, free_port, serve_crl, CertBuilder, Kind};
+use support::pki::{ec_key as key, free_port, serve_crl, CertBuilder, Kind, OcspResponder};
 use support::{input, policy, stores, Opts};
 
 fn name(cn: &str) -> X509Name {
@@ -49,19 +47,6 @@ fn cert(
         .ocsp(endpoints.ocsp.as_deref())
         .crl(endpoints.crl.as_deref())
         .build()
-}
-
-/// An `openssl ocsp` responder; killed on drop.
-struct Responder {
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Responder {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// `index.txt` line for `cert`: valid, or revoked an hour ago.
@@ -102,7 +87,7 @@ fn ocsp_responder(
     signer: &X509,
     signer_key: &PKey<Private>,
     index: &str,
-) -> Responder {
+) -> OcspResponder {
     ocsp_responder_with(port, ca, signer, signer_key, index, &[])
 }
 
@@ -114,7 +99,7 @@ fn ocsp_responder_with(
     signer_key: &PKey<Private>,
     index: &str,
     extra_args: &[&str],
-) -> Responder {
+) -> OcspResponder {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n);
     fs::write(p("index.txt"), index).unwrap();
@@ -126,8 +111,8 @@ fn ocsp_responder_with(
     )
     .unwrap();
     let arg = |n: &str| p(n).into_os_string();
-    let mut child = Command::new("openssl")
-        .arg("ocsp")
+    let mut cmd = Command::new("openssl");
+    cmd.arg("ocsp")
         .arg("-index")
         .arg(arg("index.txt"))
         .args(["-port", &port.to_string()])
@@ -138,32 +123,8 @@ fn ocsp_responder_with(
         .arg("-CA")
         .arg(arg("ca.pem"))
         .args(["-nmin", "10"])
-        .args(extra_args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run openssl ocsp");
-    // The responder serves one connection at a time, so a probing connect
-    // would wedge it: wait for its "waiting for ... connections" line.
-    let (tx, rx) = std::sync::mpsc::channel();
-    for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines() {
-                let Ok(line) = line else { break };
-                if line.contains("waiting for OCSP client connections") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-    }
-    drop(tx);
-    rx.recv_timeout(StdDuration::from_secs(30))
-        .expect("openssl ocsp did not start");
-    Responder { child, _dir: dir }
+        .args(extra_args);
+    OcspResponder::spawn(cmd, dir)
 }
 
 /// A DER CRL by (`issuer`, `key`) listing `revoked`.

@@ -8,10 +8,12 @@
 
 mod upstream_common;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
+#[path = "../../host/tests/tsa_support/mod.rs"]
+mod tsa_support;
+
+use tsa_support::pki::OcspResponder;
 use upstream_common::{upstream_dir, Home, Lab, Suite, SIGN_SUCCESSFULLY, VERIFY_FAILED};
 
 /// quickstart doc: https://notaryproject.dev/docs/quickstart/ (ordered
@@ -109,19 +111,6 @@ fn quickstart() {
     s.finish();
 }
 
-/// An `openssl ocsp` responder on upstream's port 10087; killed on drop.
-struct Responder {
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Responder {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Upstream's OCSP server states: the leaf valid, revoked, or unknown to
 /// the responder (not in its index).
 #[derive(Clone, Copy)]
@@ -131,7 +120,7 @@ enum LeafStatus {
     Unknown,
 }
 
-fn responder(status: LeafStatus) -> Responder {
+fn responder(status: LeafStatus) -> OcspResponder {
     let ocsp = upstream_dir().join("config/ocsp");
     let leaf = openssl::x509::X509::from_pem(&std::fs::read(ocsp.join("leaf.crt")).unwrap())
         .expect("leaf.crt");
@@ -152,8 +141,8 @@ fn responder(status: LeafStatus) -> Responder {
     };
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("index.txt"), index).unwrap();
-    let mut child = Command::new("openssl")
-        .arg("ocsp")
+    let mut cmd = Command::new("openssl");
+    cmd.arg("ocsp")
         .arg("-index")
         .arg(dir.path().join("index.txt"))
         .args(["-port", "10087"])
@@ -163,32 +152,8 @@ fn responder(status: LeafStatus) -> Responder {
         .arg(ocsp.join("ocsp.key"))
         .arg("-CA")
         .arg(ocsp.join("root.crt"))
-        .args(["-nmin", "10"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run openssl ocsp");
-    // It serves one connection at a time: wait for its start line instead
-    // of probing the port.
-    let (tx, rx) = std::sync::mpsc::channel();
-    for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines() {
-                let Ok(line) = line else { break };
-                if line.contains("waiting for OCSP client connections") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-    }
-    drop(tx);
-    rx.recv_timeout(Duration::from_secs(30))
-        .expect("openssl ocsp did not start on port 10087 (is the port in use?)");
-    Responder { child, _dir: dir }
+        .args(["-nmin", "10"]);
+    OcspResponder::spawn(cmd, dir)
 }
 
 /// `ocsp.go`. Upstream's OCSPOptions: signed with `ocsp/leaf.key` and

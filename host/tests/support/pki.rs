@@ -342,3 +342,53 @@ pub fn serve_crl(port: u16, body: Vec<u8>) {
     });
     wait_accepting(port);
 }
+
+/// A running `openssl ocsp` responder with the directory holding its
+/// files; killed on drop.
+pub struct OcspResponder {
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl OcspResponder {
+    /// Runs `cmd` (an `openssl ocsp ... -port N` command whose files are
+    /// in `dir`) and waits until it says it accepts connections: it serves
+    /// one connection at a time, so a probing connect would wedge it.
+    pub fn spawn(mut cmd: std::process::Command, dir: tempfile::TempDir) -> OcspResponder {
+        use std::process::Stdio;
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run openssl ocsp");
+        let (tx, rx) = std::sync::mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().expect("piped stdout")) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().expect("piped stderr")),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines() {
+                    let Ok(line) = line else { break };
+                    if line.contains("waiting for OCSP client connections") {
+                        let _ = tx.send(());
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut responder = OcspResponder { child, _dir: dir };
+        if rx.recv_timeout(Duration::from_secs(30)).is_err() {
+            let _ = responder.child.kill();
+            panic!("openssl ocsp did not start (is its port in use?)");
+        }
+        responder
+    }
+}
+
+impl Drop for OcspResponder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
