@@ -108,12 +108,6 @@ pub enum CliError {
         /// The format part of the name.
         format: String,
     },
-    /// `--timestamp-url ""` or `--timestamp-root-cert ""` (upstream's words).
-    #[error("timestamping: {what} cannot be empty")]
-    EmptyTimestampFlag {
-        /// `tsa url` or `tsa root certificate path`.
-        what: &'static str,
-    },
     /// A file could not be read or written.
     #[error("cannot access {}: {source}", path.display())]
     Io {

@@ -16,7 +16,7 @@
 //!    same time for a digest reference, see [`artifact::discover`]);
 //! 3. orders the signatures so that those whose manifest annotation names
 //!    a certificate of the statement's trust stores come first
-//!    ([`prefer_trusted`]);
+//!    (the thumbprint hint, never trusted on its own);
 //! 4. fetches and verifies them, [`VerifyOptions::concurrency`] at a time
 //!    (the hinted ones first, on their own, then the others), and stops
 //!    taking new ones as soon as one passes. The report then holds exactly
@@ -51,8 +51,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use sha2::{Digest as _, Sha256};
-
 use crate::artifact::{
     self, ArtifactError, Discovery, OpenOptions, OpenedArtifact, TransportOptions,
     DEFAULT_CONCURRENCY,
@@ -63,8 +61,7 @@ use crate::registry::{ArtifactStore, Descriptor, RegistryError};
 use crate::trustpolicy::{PolicyError, PolicyStatement, TrustPolicy, VerificationLevel};
 use crate::truststore::{StoreRef, StoreType, TrustStore};
 use crate::verifier::{
-    failure_line, ArtifactFailure, ArtifactOutcome, Check, CheckStatus, NotChecked,
-    SignatureOutcome, Verifier, VerifyInput,
+    failure_line, ArtifactFailure, ArtifactOutcome, Check, SignatureOutcome, Verifier, VerifyInput,
 };
 
 /// Default for [`VerifyOptions::max_signatures`] (upstream's
@@ -343,10 +340,10 @@ impl Report {
                     let checks: BTreeMap<String, serde_json::Value> = Check::ALL
                         .iter()
                         .map(|c| {
-                            let (status, detail) = status_text(o.status(*c));
+                            let (status, detail) = o.status(*c).word();
                             let mut v = serde_json::json!({ "result": status });
                             if let Some(d) = detail {
-                                v["error"] = d.into();
+                                v["error"] = d.to_string().into();
                             }
                             (c.as_str().to_string(), v)
                         })
@@ -374,18 +371,6 @@ impl Report {
             "level": self.outcome.level.as_str(),
             "signatures": signatures,
         })
-    }
-}
-
-/// A check's status as the reports word it: (status, error detail).
-pub fn status_text(s: &CheckStatus) -> (&'static str, Option<String>) {
-    match s {
-        CheckStatus::Passed => ("passed", None),
-        CheckStatus::Failed(f) => ("failed", Some(f.to_string())),
-        CheckStatus::Logged(f) => ("failed (logged)", Some(f.to_string())),
-        CheckStatus::Skipped => ("skipped", None),
-        CheckStatus::NotChecked(NotChecked::NotApplicable) => ("not applicable", None),
-        CheckStatus::NotEvaluated => ("not evaluated", None),
     }
 }
 
@@ -682,21 +667,6 @@ impl ArtifactVerifier {
     }
 }
 
-/// Puts first the signatures whose manifest annotation
-/// `io.cncf.notary.x509chain.thumbprint#S256` names a certificate of the
-/// statement's trust stores (`stores`, TSA stores aside), so that the
-/// signature most likely to pass is tried first. Only the order changes:
-/// a hint is never trusted, the signatures are verified all the same.
-pub fn prefer_trusted(
-    trust_store: &TrustStore,
-    stores: &[StoreRef],
-    signatures: Vec<Descriptor>,
-) -> Vec<Descriptor> {
-    let (mut first, rest) = split_by_hint(trust_store, stores, signatures);
-    first.extend(rest);
-    first
-}
-
 /// `signatures` split into those whose thumbprint hint names a certificate
 /// of `stores` and the others, each in the original order.
 fn split_by_hint(
@@ -708,9 +678,9 @@ fn split_by_hint(
     for r in stores.iter().filter(|r| r.store_type != StoreType::Tsa) {
         if let Ok(store) = trust_store.load(r.store_type, &r.name) {
             for c in &store.certificates {
-                if let Ok(der) = c.certificate.to_der() {
-                    trusted.insert(hex::encode(Sha256::digest(der)));
-                }
+                trusted.insert(notation_plugin_sdk::envelope::cert::sha256_fingerprint(
+                    &c.certificate,
+                ));
             }
         }
     }

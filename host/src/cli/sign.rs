@@ -137,6 +137,12 @@ pub(super) fn resolve_flags(
     ctx: &Context,
     flags: &SigningFlags,
 ) -> Result<ResolvedSigningFlags, CliError> {
+    // Timestamping flags first: an empty one is reported before the rest,
+    // as upstream does.
+    let timestamp = match (&flags.timestamp_url, &flags.timestamp_root_cert) {
+        (Some(url), Some(root)) => Some(TimestampOptions::load(url, root)?),
+        _ => None,
+    };
     let user_metadata = parse_key_values("user-metadata", &flags.user_metadata)?;
     notation_plugin_sdk::envelope::check_user_annotations(&user_metadata)
         .map_err(signing::SigningError::from)?;
@@ -147,10 +153,6 @@ pub(super) fn resolve_flags(
             id: id.clone(),
         },
         _ => KeySelection::Default,
-    };
-    let timestamp = match (&flags.timestamp_url, &flags.timestamp_root_cert) {
-        (Some(url), Some(root)) => Some(TimestampOptions::load(url, root)?),
-        _ => None,
     };
     Ok(ResolvedSigningFlags {
         format: signature_format(ctx, flags.signature_format)?,

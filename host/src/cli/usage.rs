@@ -286,7 +286,8 @@ fn invalid_value(path: &str, arg: &clap::Arg, value: &str, clap_reason: &str) ->
     let long = arg.get_long().unwrap_or_default();
     match long {
         "output" if path == "blob inspect" => format!("unrecognized output format {value}"),
-        "timestamp-url" if value.is_empty() => "timestamping: tsa url cannot be empty".to_string(),
+        // clap's path parser refuses an empty path before our own check
+        // (`TimestampOptions::load`) can; an empty URL reaches that check.
         "timestamp-root-cert" if value.is_empty() => {
             "timestamping: tsa root certificate path cannot be empty".to_string()
         }

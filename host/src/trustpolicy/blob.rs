@@ -111,13 +111,6 @@ pub enum BlobPolicyError {
         /// The path looked for.
         path: PathBuf,
     },
-    /// A statement has `registryScopes`. No longer returned: upstream
-    /// ignores the field in a blob policy, and so do we.
-    #[error("blob trust policy statement {statement:?}: field registryScopes is not allowed in a blob trust policy (blob statements are selected by name); remove it, or put this statement in the OCI trust policy")]
-    RegistryScopes {
-        /// The statement.
-        statement: String,
-    },
     /// Two statements have the same name.
     #[error("blob trust policy statement {statement:?}: the name is used by more than one statement; statement names must be unique")]
     DuplicateName {
@@ -170,16 +163,10 @@ impl BlobPolicyDocument {
         let mut statements: Vec<PolicyStatement> = Vec::with_capacity(docs.len());
         let mut global: Option<usize> = None;
         for (index, doc) in docs.iter().enumerate() {
-            let label = doc
-                .name
-                .clone()
-                .filter(|n| !n.trim().is_empty())
-                .unwrap_or_else(|| format!("#{}", index + 1));
             // `registryScopes` has no meaning in a blob policy; upstream's
             // blob document has no such field and ignores it, so do we
             // (upstream's own e2e imports its OCI `skip_trustpolicy.json`
             // as a blob policy).
-            let _ = &label;
             // The shared validation, with a placeholder scope it requires.
             let shared = StatementDocument {
                 name: doc.name.clone(),

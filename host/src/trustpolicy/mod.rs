@@ -363,11 +363,6 @@ pub enum Problem {
         /// The level.
         level: String,
     },
-    /// `skip` is combined with the global scope. No longer returned by
-    /// validation: upstream accepts such a policy, so we accept it too and
-    /// warn instead (see [`TrustPolicy::warnings`]).
-    #[error("level 'skip' cannot be used with the global scope '*'; list the repositories to skip explicitly")]
-    SkipWithGlobalScope,
     /// `override` is used with `skip`.
     #[error("level 'skip' cannot be customized with 'override'")]
     OverrideWithSkip,

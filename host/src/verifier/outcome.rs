@@ -424,6 +424,19 @@ pub enum CheckStatus {
 }
 
 impl CheckStatus {
+    /// How reports word this status (`passed`, `failed (logged)`, ...),
+    /// with the failure when there is one.
+    pub fn word(&self) -> (&'static str, Option<&Failure>) {
+        match self {
+            CheckStatus::Passed => ("passed", None),
+            CheckStatus::Failed(f) => ("failed", Some(f)),
+            CheckStatus::Logged(f) => ("failed (logged)", Some(f)),
+            CheckStatus::Skipped => ("skipped", None),
+            CheckStatus::NotChecked(NotChecked::NotApplicable) => ("not applicable", None),
+            CheckStatus::NotEvaluated => ("not evaluated", None),
+        }
+    }
+
     /// The failure, whether enforced or logged.
     pub fn failure(&self) -> Option<&Failure> {
         match self {
@@ -529,14 +542,7 @@ impl SignatureOutcome {
                     }
                 }
             }
-            let (word, detail) = match status {
-                CheckStatus::Passed => ("passed", None),
-                CheckStatus::Failed(f) => ("failed", Some(f)),
-                CheckStatus::Logged(f) => ("failed (logged)", Some(f)),
-                CheckStatus::Skipped => ("skipped", None),
-                CheckStatus::NotChecked(NotChecked::NotApplicable) => ("not applicable", None),
-                CheckStatus::NotEvaluated => ("not evaluated", None),
-            };
+            let (word, detail) = status.word();
             let mut line = format!("{}: {word}", check.step_name());
             if let Some(f) = detail {
                 line.push_str(&format!(": {f}"));
@@ -558,13 +564,6 @@ impl SignatureOutcome {
             }
         }
         lines
-    }
-
-    /// The one-line reason verification of this signature failed, in
-    /// upstream's words: `NAME validation failed. Failure reason: ...` for
-    /// the trust policy's validations, the failure itself for the others.
-    pub fn failure_line(&self) -> Option<String> {
-        self.enforced_failure().map(|(c, f)| failure_line(c, f))
     }
 
     /// Logged (non-fatal) failures.

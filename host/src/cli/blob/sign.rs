@@ -17,19 +17,6 @@ use crate::error::CliError;
 /// after the user confirms.
 pub(super) fn run(ctx: &Context, args: BlobSignArgs, out: &mut dyn Write) -> Result<(), Error> {
     notation_plugin_sdk::client::set_debug_log(args.logging.debug);
-    if args.signing.timestamp_url.as_deref() == Some("") {
-        return Err(CliError::EmptyTimestampFlag { what: "tsa url" });
-    }
-    if args
-        .signing
-        .timestamp_root_cert
-        .as_ref()
-        .is_some_and(|p| p.as_os_str().is_empty())
-    {
-        return Err(CliError::EmptyTimestampFlag {
-            what: "tsa root certificate path",
-        });
-    }
     let flags = crate::cli::sign::resolve_flags(ctx, &args.signing)?;
     let format = flags.format;
     if !blob::is_valid_media_type(&args.media_type) {

@@ -127,11 +127,6 @@ impl RevocationCache {
         crate::config::cache_dir().map(RevocationCache::new)
     }
 
-    /// The notation cache directory this cache lives in.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// Where the CRL downloaded from `url` is kept.
     pub fn crl_path(&self, url: &str) -> PathBuf {
         let digest = Sha256::digest(url.as_bytes());

@@ -30,7 +30,7 @@ use der::Decode;
 use openssl::x509::{CrlStatus, ReasonCode, X509Crl, X509KeyUsage, X509Ref, X509};
 use time::OffsetDateTime;
 
-use super::fetch::{self, FetchError, FetchLimits};
+use super::fetch::FetchError;
 
 /// Clock skew tolerated on `thisUpdate` / `nextUpdate`, in seconds.
 pub const VALIDITY_LEEWAY_SECS: i64 = 300;
@@ -104,20 +104,6 @@ pub enum CrlError {
         /// The algorithm's object identifier.
         oid: String,
     },
-}
-
-/// Downloads the CRL at `url` and looks up `cert` (issued by `issuer`).
-/// `signing_time` is the authentic signing time, when there is one.
-pub fn query(
-    cert: &X509Ref,
-    issuer: &X509,
-    url: &str,
-    limits: &FetchLimits,
-    signing_time: Option<OffsetDateTime>,
-    now: OffsetDateTime,
-) -> Result<CrlVerdict, CrlError> {
-    let bytes = fetch::get(url, limits)?;
-    evaluate(&bytes, cert, issuer, url, signing_time, now)
 }
 
 fn asn1_to_datetime(t: &openssl::asn1::Asn1TimeRef) -> Result<OffsetDateTime, CrlError> {

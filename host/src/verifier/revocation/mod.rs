@@ -440,21 +440,14 @@ impl OnlineRevocationChecker {
     }
 }
 
-/// POSTs an OCSP request for `cert` (SHA-1 `CertID`, as
-/// [`ocsp::query`] does) to `url`; returns the raw response.
+/// POSTs an OCSP request for `cert` to `url`; returns the raw response.
 fn post_ocsp_request(
     cert: &X509Ref,
     issuer: &X509,
     url: &str,
     limits: &FetchLimits,
 ) -> Result<Vec<u8>, OcspError> {
-    use openssl::hash::MessageDigest;
-    use openssl::ocsp::{OcspCertId, OcspRequest};
-    let id = OcspCertId::from_cert(MessageDigest::sha1(), cert, issuer)
-        .map_err(|_| OcspError::Request)?;
-    let mut req = OcspRequest::new().map_err(|_| OcspError::Request)?;
-    req.add_id(id).map_err(|_| OcspError::Request)?;
-    let body = req.to_der().map_err(|_| OcspError::Request)?;
+    let body = ocsp::request_body(cert, issuer)?;
     Ok(fetch::post_ocsp(url, &body, limits)?)
 }
 

@@ -26,7 +26,7 @@ use openssl::x509::{X509Ref, X509};
 use time::OffsetDateTime;
 use x509_ocsp::{BasicOcspResponse, SingleResponse};
 
-use super::fetch::{self, FetchError, FetchLimits};
+use super::fetch::FetchError;
 use super::is_issued_by;
 
 /// Clock skew tolerated on `thisUpdate` / `nextUpdate`, in seconds.
@@ -101,22 +101,14 @@ pub enum OcspError {
     },
 }
 
-/// Asks the responder at `url` for the status of `cert` issued by `issuer`.
-/// `signing_time` is the authentic signing time, when there is one.
-pub fn query(
-    cert: &X509Ref,
-    issuer: &X509,
-    url: &str,
-    limits: &FetchLimits,
-    signing_time: Option<OffsetDateTime>,
-) -> Result<Answer, OcspError> {
-    let id = || OcspCertId::from_cert(MessageDigest::sha1(), cert, issuer);
-    let mut req = OcspRequest::new().map_err(|_| OcspError::Request)?;
-    req.add_id(id().map_err(|_| OcspError::Request)?)
+/// The DER body of an OCSP request for `cert` issued by `issuer` (a SHA-1
+/// `CertID`, which every responder supports).
+pub fn request_body(cert: &X509Ref, issuer: &X509) -> Result<Vec<u8>, OcspError> {
+    let id = OcspCertId::from_cert(MessageDigest::sha1(), cert, issuer)
         .map_err(|_| OcspError::Request)?;
-    let body = req.to_der().map_err(|_| OcspError::Request)?;
-    let bytes = fetch::post_ocsp(url, &body, limits)?;
-    evaluate(&bytes, cert, issuer, signing_time)
+    let mut req = OcspRequest::new().map_err(|_| OcspError::Request)?;
+    req.add_id(id).map_err(|_| OcspError::Request)?;
+    req.to_der().map_err(|_| OcspError::Request)
 }
 
 /// Checks a DER response for `cert` issued by `issuer`; `signing_time` is
