@@ -10,10 +10,9 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::config::ConfigDir;
-use crate::registry::client::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use crate::registry::{
     ArtifactStore, ClientOptions, CredentialResolver, Credentials, Descriptor, LayoutReference,
     OciLayout, Reference, RegistryClient, RegistryError, Signature, Target,
@@ -48,21 +47,6 @@ pub struct TransportOptions {
     /// No request may last past this instant: each request's time-out is
     /// cut to the time left (at least 1 ms).
     pub deadline: Option<Instant>,
-}
-
-impl TransportOptions {
-    /// The request and connect time-outs for a client made now.
-    fn timeouts(&self) -> (Duration, Duration) {
-        match self.deadline {
-            None => (DEFAULT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT),
-            Some(d) => {
-                let left = d
-                    .saturating_duration_since(Instant::now())
-                    .max(Duration::from_millis(1));
-                (DEFAULT_TIMEOUT.min(left), DEFAULT_CONNECT_TIMEOUT.min(left))
-            }
-        }
-    }
 }
 
 /// Why an artifact could not be opened.
@@ -159,13 +143,11 @@ pub fn open_with(
         (None, None) => None,
     };
     let resolver = CredentialResolver::new(explicit, Some(config.config_file()));
-    let (timeout, connect_timeout) = transport.timeouts();
     let client_options = ClientOptions {
         insecure: options.insecure || settings.is_insecure_registry(&r.registry),
         force_referrers_tag: options.force_referrers_tag,
         ca_file: transport.ca_file.clone(),
-        timeout,
-        connect_timeout,
+        deadline: transport.deadline,
         ..ClientOptions::default()
     };
     let client = RegistryClient::for_reference(&r, client_options, Box::new(resolver))?;

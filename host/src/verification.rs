@@ -420,6 +420,17 @@ impl ArtifactVerifier {
         &self.engine
     }
 
+    /// The trust policy scope of `reference`: `--scope` for a layout, the
+    /// reference's `registry/repository` otherwise (read from the text; no
+    /// file or network access).
+    fn scope_of(reference: &str, options: &VerifyOptions) -> Result<String, VerificationError> {
+        if options.oci_layout {
+            return options.scope.clone().ok_or(VerificationError::MissingScope);
+        }
+        let r = crate::registry::Reference::parse(reference)?;
+        Ok(format!("{}/{}", r.registry, r.repository))
+    }
+
     /// The trust policy statement that applies to `reference`, with the
     /// opened (not yet contacted) artifact and its scope.
     fn select(
@@ -427,41 +438,30 @@ impl ArtifactVerifier {
         reference: &str,
         options: &VerifyOptions,
     ) -> Result<(OpenedArtifact, String, &PolicyStatement), VerificationError> {
-        // A layout's scope is known without opening it: check it first so
-        // that a missing scope is reported before a missing directory.
-        if options.oci_layout && options.scope.is_none() {
-            return Err(VerificationError::MissingScope);
-        }
+        // A layout's scope is known without opening it: it is checked first
+        // so that a missing scope is reported before a missing directory.
+        let scope = Self::scope_of(reference, options)?;
         let opened = artifact::open_with(
             &self.config,
             reference,
             &options.open_options(),
             &options.transport(),
         )?;
-        let scope = if options.oci_layout {
-            options
-                .scope
-                .clone()
-                .ok_or(VerificationError::MissingScope)?
-        } else {
-            opened
-                .policy_scope
-                .clone()
-                .unwrap_or_else(|| opened.repository_ref.clone())
-        };
         let statement = self.engine.statement_for(&scope)?;
         Ok((opened, scope, statement))
     }
 
     /// The trust policy statement that applies to `reference` (with
-    /// [`VerifyOptions::scope`] for a layout), found without any network
-    /// access: what [`ArtifactVerifier::verify`] will apply.
+    /// [`VerifyOptions::scope`] for a layout), found from the reference's
+    /// text alone (nothing is opened): what [`ArtifactVerifier::verify`]
+    /// will apply.
     pub fn statement(
         &self,
         reference: &str,
         options: &VerifyOptions,
     ) -> Result<&PolicyStatement, VerificationError> {
-        self.select(reference, options).map(|(_, _, s)| s)
+        let scope = Self::scope_of(reference, options)?;
+        Ok(self.engine.statement_for(&scope)?)
     }
 
     /// Verifies the artifact `reference` names (a registry reference, or a

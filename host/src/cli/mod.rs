@@ -24,7 +24,7 @@ use std::io::Write;
 use notation_host::config::ConfigDir;
 
 use crate::error::CliError;
-use args::{Cli, Command, InspectArgs, ListArgs, VerifyArgs};
+use args::{BlobCommand, Cli, Command};
 
 /// What every command gets: the configuration directory.
 #[derive(Debug, Clone)]
@@ -44,13 +44,19 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
     let ctx = Context {
         config: ConfigDir::resolve()?,
     };
-    // `-d` also traces registry requests and retries (the transport reads it).
-    if let Command::Verify(VerifyArgs { logging, .. })
-    | Command::List(ListArgs { logging, .. })
-    | Command::Inspect(InspectArgs { logging, .. }) = &cli.command
-    {
-        notation_host::registry::transport::set_debug(logging.debug);
-    }
+    // `-d` also traces registry requests and retries, and plugin requests
+    // and responses, for every command that reaches a registry or a plugin.
+    let debug = match &cli.command {
+        Command::Sign(a) => a.logging.debug,
+        Command::Verify(a) => a.logging.debug,
+        Command::List(a) => a.logging.debug,
+        Command::Inspect(a) => a.logging.debug,
+        Command::Blob(BlobCommand::Sign(a)) => a.logging.debug,
+        Command::Blob(BlobCommand::Verify(a)) => a.logging.debug,
+        _ => false,
+    };
+    notation_host::registry::transport::set_debug(debug);
+    notation_plugin_sdk::client::set_debug_log(debug);
     match cli.command {
         Command::Sign(a) => sign::run(&ctx, a, out),
         Command::Verify(a) => verify::run(&ctx, a, out),

@@ -14,7 +14,6 @@ use crate::error::CliError;
 
 /// Signs the artifact and prints `Successfully signed REF@DIGEST`.
 pub fn run(ctx: &Context, args: SignArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    notation_plugin_sdk::client::set_debug_log(args.logging.debug);
     // Load the key and the TSA root before touching the registry: bad
     // input fails fast.
     let flags = resolve_flags(ctx, &args.signing)?;
@@ -32,7 +31,6 @@ pub fn run(ctx: &Context, args: SignArgs, out: &mut dyn Write) -> Result<(), Cli
             password: args.registry.password.clone(),
         },
     )?;
-    notation_host::registry::transport::set_debug(args.logging.debug);
     // Resolving also starts what the push needs (config upload, Referrers
     // API probe) on the same round trip.
     let subject = opened.store.resolve_for_signing(&opened.target)?;

@@ -15,7 +15,6 @@ use crate::error::CliError;
 
 /// Verifies and prints `Successfully verified signature for REF@DIGEST`.
 pub fn run(ctx: &Context, args: VerifyArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    notation_plugin_sdk::client::set_debug_log(args.logging.debug);
     let user_metadata = parse_key_values("user-metadata", &args.user_metadata)?;
     let plugin_config = parse_key_values("plugin-config", &args.plugin_config)?;
     let verifier = ArtifactVerifier::from_config_dir(ctx.config.clone()).map_err(cli_error)?;

@@ -69,7 +69,8 @@ pub fn store(cache_dir: &Path, host: &str, referrers_api: bool) {
         checked_at: now_secs(),
     };
     if let Ok(bytes) = serde_json::to_vec(&memo) {
-        let _ = crate::fsutil::atomic_write(&path, &bytes, 0o600);
+        // A throw-away hint: no fsync on the sign path.
+        let _ = crate::fsutil::atomic_write_unsynced(&path, &bytes, 0o600);
     }
 }
 

@@ -165,6 +165,10 @@ pub struct ClientOptions {
     pub cache_dir: Option<PathBuf>,
     /// `User-Agent` header value.
     pub user_agent: String,
+    /// An instant no request or retry wait of this client goes past: each
+    /// request's whole-exchange limit is cut to the time left, and no retry
+    /// starts that would end after it (`None`: only the limits above).
+    pub deadline: Option<Instant>,
 }
 
 impl Default for ClientOptions {
@@ -179,6 +183,7 @@ impl Default for ClientOptions {
             force_referrers_tag: false,
             cache_dir: crate::config::cache_dir(),
             user_agent: format!("notation-rs/{}", env!("CARGO_PKG_VERSION")),
+            deadline: None,
         }
     }
 }
@@ -257,6 +262,19 @@ impl Origin {
             scheme,
             host,
         })
+    }
+
+    /// The scheme, lowercased (`http` or `https`).
+    pub fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    /// Whether this origin is registry `host` (`name[:port]`, as written in
+    /// references), reached with this origin's scheme: host compared
+    /// without case, a missing port being the scheme's default.
+    pub fn is_host(&self, host: &str) -> bool {
+        Origin::of(&format!("{}://{host}", self.scheme))
+            .is_some_and(|o| o.host == self.host && o.port == self.port)
     }
 }
 
@@ -553,7 +571,19 @@ impl Transport {
                 if let Some(a) = auth {
                     r = r.header("Authorization", a);
                 }
-                r
+                match self.options.deadline {
+                    // Past the deadline the request fails at once (a
+                    // time-out, which callers holding the deadline report
+                    // as such).
+                    Some(d) => r
+                        .config()
+                        .timeout_global(Some(
+                            d.saturating_duration_since(Instant::now())
+                                .max(Duration::from_millis(1)),
+                        ))
+                        .build(),
+                    None => r,
+                }
             }};
         }
         let url = req.url;
@@ -618,8 +648,13 @@ impl Transport {
     /// Whether another attempt fits the policy after `attempt` attempts.
     fn may_retry(&self, attempt: u32, start: Instant, wait: Option<Duration>) -> bool {
         let policy = &self.options.retry;
+        let wait = wait.unwrap_or_default().min(RETRY_AFTER_CAP);
         attempt <= policy.retries
-            && start.elapsed() + wait.unwrap_or_default().min(RETRY_AFTER_CAP) < policy.max_total
+            && start.elapsed() + wait < policy.max_total
+            && self
+                .options
+                .deadline
+                .is_none_or(|d| Instant::now() + wait < d)
     }
 
     fn pause(&self, method: &str, url: &str, attempt: u32, problem: &str, after: Option<Duration>) {

@@ -52,6 +52,7 @@ use std::time::{Duration, Instant};
 
 use notation_host::config::ConfigDir;
 use notation_host::registry::oci::parse_digest;
+use notation_host::registry::transport::Origin;
 use notation_host::registry::{Descriptor, Reference};
 use notation_host::verification::{ArtifactVerifier, VerificationError, VerifyOptions};
 
@@ -425,13 +426,6 @@ struct HostsFile {
     host: BTreeMap<String, HostEntry>,
 }
 
-/// Scheme and `host[:port]` of an `http(s)://host[:port]/...` URL.
-fn url_host(url: &str) -> Option<(&str, &str)> {
-    let (scheme, rest) = url.split_once("://")?;
-    let host = rest.split('/').next()?;
-    Some((scheme, host))
-}
-
 /// Reads `certs_d/REGISTRY/hosts.toml` for `registry` (`host[:port]`, as
 /// in image names). No file: defaults. Relative `ca` paths are relative
 /// to the file's directory, as containerd reads them.
@@ -460,7 +454,7 @@ pub fn registry_host(certs_d: &Path, registry: &str) -> Result<RegistryHost, Hos
     // The host actually contacted (docker.io is served by
     // registry-1.docker.io) counts as the registry too.
     let connect_host = notation_host::registry::reference::registry_host(registry);
-    let is_registry = |host: &str| host == registry || host == connect_host;
+    let is_registry = |o: &Origin| o.is_host(registry) || o.is_host(connect_host);
     let add_ca = |ca: &Option<CaField>, out: &mut RegistryHost| {
         let list = match ca {
             None => Vec::new(),
@@ -472,13 +466,13 @@ pub fn registry_host(certs_d: &Path, registry: &str) -> Result<RegistryHost, Hos
         }
     };
     // The top level describes `server` (by default the registry itself).
-    let server_is_registry = match file.server.as_deref().and_then(url_host) {
+    let server_is_registry = match file.server.as_deref().and_then(Origin::of) {
         None => true,
-        Some((scheme, host)) => {
-            if is_registry(host) && scheme == "http" {
+        Some(o) => {
+            if is_registry(&o) && o.scheme() == "http" {
                 out.plain_http = true;
             }
-            is_registry(host)
+            is_registry(&o)
         }
     };
     if server_is_registry {
@@ -490,9 +484,9 @@ pub fn registry_host(certs_d: &Path, registry: &str) -> Result<RegistryHost, Hos
         }
     }
     for (url, entry) in &file.host {
-        match url_host(url) {
-            Some((scheme, host)) if is_registry(host) => {
-                if scheme == "http" {
+        match Origin::of(url) {
+            Some(o) if is_registry(&o) => {
+                if o.scheme() == "http" {
                     out.plain_http = true;
                 }
                 add_ca(&entry.ca, &mut out);
@@ -704,10 +698,10 @@ pub fn judge(
             )
         }
         None => {
-            let (check, reason) = report.failure().unwrap_or_default();
+            let (_, reason) = report.failure().unwrap_or_default();
             refuse(
                 format!(
-                    "signature verification failed for all the signatures associated with {}: the {check} check failed: {reason}",
+                    "signature verification failed for all the signatures associated with {}: {reason}",
                     report.reference
                 ),
                 details,
@@ -935,6 +929,32 @@ mod tests {
         );
         std::fs::write(host.join("hosts.toml"), "ca = [1, 2").unwrap();
         assert!(registry_host(dir.path(), "reg.example:5000").is_err());
+    }
+
+    /// Host URLs are compared as origins: case-insensitive host, default
+    /// port filled in, so these entries name the registry `reg.example`.
+    #[test]
+    fn hosts_toml_urls_match_as_origins() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = dir.path().join("reg.example");
+        std::fs::create_dir_all(&host).unwrap();
+        std::fs::write(
+            host.join("hosts.toml"),
+            "server = \"https://REG.example:443\"\nca = \"/a.pem\"\n\n[host.\"https://Reg.Example\"]\n  ca = \"/b.pem\"\n\n[host.\"https://reg.example:8443\"]\n  ca = \"/mirror.pem\"\n",
+        )
+        .unwrap();
+        let h = registry_host(dir.path(), "reg.example").unwrap();
+        assert_eq!(
+            h.ca_files,
+            vec![PathBuf::from("/a.pem"), PathBuf::from("/b.pem")]
+        );
+        assert!(!h.plain_http);
+        assert_eq!(
+            h.ignored.len(),
+            1,
+            "another port is a mirror: {:?}",
+            h.ignored
+        );
     }
 
     /// Mutations of valid inputs (bytes flipped, cut, duplicated) through

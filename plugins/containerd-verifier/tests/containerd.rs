@@ -287,7 +287,7 @@ fn untrusted_key_is_refused() {
         assert!(
             line.starts_with(
                 "signature verification failed for all the signatures associated with"
-            ) && line.contains("the authenticity check failed"),
+            ) && line.contains("authenticity validation failed"),
             "{line}"
         );
     }
@@ -299,7 +299,7 @@ fn tampered_signature_is_refused() {
     let cfg = config_dir("e2e.crt", &w.registry.host);
     let (code, line, err) = judged(&Call::pull("tampered", &w.tampered, cfg.path()).run());
     assert_eq!(code, 1, "{line}\n{err}");
-    assert!(line.contains("the integrity check failed"), "{line}");
+    assert!(line.contains("integrity validation failed"), "{line}");
 }
 
 #[test]

@@ -16,7 +16,6 @@ use crate::error::CliError;
 /// directory). An existing signature file is replaced with `--force` or
 /// after the user confirms.
 pub(super) fn run(ctx: &Context, args: BlobSignArgs, out: &mut dyn Write) -> Result<(), Error> {
-    notation_plugin_sdk::client::set_debug_log(args.logging.debug);
     let flags = crate::cli::sign::resolve_flags(ctx, &args.signing)?;
     let format = flags.format;
     if !blob::is_valid_media_type(&args.media_type) {

@@ -15,7 +15,6 @@ use crate::cli::Context;
 /// Verifies and prints `Successfully verified signature for PATH`, then the
 /// signed user metadata, if any.
 pub(super) fn run(ctx: &Context, args: BlobVerifyArgs, out: &mut dyn Write) -> Result<(), Error> {
-    notation_plugin_sdk::client::set_debug_log(args.logging.debug);
     let user_metadata = parse_key_values("user-metadata", &args.user_metadata)?;
     let plugin_config = parse_key_values("plugin-config", &args.plugin_config)?;
     let policy = BlobTrustPolicy::load(ctx.config.root())?;
