@@ -471,7 +471,7 @@ fn refuses_oversize_with_small_limits() {
     ] {
         let err = expect_refused_with(&env, "big.archive", &archive, &opts);
         assert!(
-            matches!(err, InstallError::TooLarge { limit: 4096, .. }),
+            matches!(err, InstallError::EntryTooLarge { limit: 4096, .. }),
             "{err}"
         );
     }

@@ -124,8 +124,8 @@ fn write_counted(
             });
         }
         if written > limits.per_file {
-            return Err(InstallError::TooLarge {
-                what: format!("archive entry `{entry}`"),
+            return Err(InstallError::EntryTooLarge {
+                entry: entry.to_string(),
                 limit: limits.per_file,
             });
         }

@@ -101,6 +101,14 @@ pub enum InstallError {
         /// The file name given.
         file_name: String,
     },
+    /// One archive entry is larger than the per-file limit.
+    #[error("archive entry `{entry}` is larger than the {} size limit for one file; plugins this large cannot be installed with `plugin install`", size_text(*limit))]
+    EntryTooLarge {
+        /// The entry's name in the archive.
+        entry: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// The derived plugin name cannot be used as a directory name.
     #[error("`{name}` is not a valid plugin name")]
     InvalidName {
