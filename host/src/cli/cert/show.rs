@@ -6,9 +6,10 @@ use notation_host::truststore::{parse_certificates, StoreType};
 
 use super::trust_store;
 use crate::cli::args::CertShowArgs;
-use crate::cli::x509fmt::{go_time_string, name_string, sha256_fingerprint};
+use crate::cli::x509fmt::{go_time_string, sha256_fingerprint};
 use crate::cli::Context;
 use crate::error::CliError;
+use notation_host::verifier::chain::upstream_subject;
 
 const RULE: &str =
     "--------------------------------------------------------------------------------";
@@ -45,8 +46,8 @@ pub fn run(ctx: &Context, args: CertShowArgs, out: &mut dyn Write) -> Result<(),
         if i > 0 {
             writeln!(out, "{RULE}")?;
         }
-        writeln!(out, "Issuer: {}", name_string(cert.issuer_name()))?;
-        writeln!(out, "Subject: {}", name_string(cert.subject_name()))?;
+        writeln!(out, "Issuer: {}", upstream_subject(cert.issuer_name()))?;
+        writeln!(out, "Subject: {}", upstream_subject(cert.subject_name()))?;
         writeln!(out, "Valid from: {}", go_time_string(cert.not_before()))?;
         writeln!(out, "Valid to: {}", go_time_string(cert.not_after()))?;
         writeln!(out, "IsCA: {}", notation_host::truststore::is_ca(cert))?;
