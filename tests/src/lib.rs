@@ -421,10 +421,11 @@ pub fn push_layout(registry: &Registry, layout_dir: &Path, repo: &str) -> Descri
     image.expect("layout has a v1 tag")
 }
 
-/// The `notation` binary under test: `NOTATION_BIN`, else the one next to
-/// the test executable's profile dir.
-pub fn notation_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("NOTATION_BIN") {
+/// A binary of this workspace for the tests: `$ENV_VAR` when set, else
+/// `NAME` next to the test executable's profile dir (`cargo test
+/// --workspace` builds them all).
+pub fn workspace_bin(env_var: &str, name: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os(env_var) {
         return PathBuf::from(p);
     }
     let exe = std::env::current_exe().expect("test executable path");
@@ -432,13 +433,19 @@ pub fn notation_bin() -> PathBuf {
         .parent()
         .and_then(Path::parent)
         .expect("target/<profile> directory")
-        .join(format!("notation{}", std::env::consts::EXE_SUFFIX));
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.is_file(),
-        "{} not found; build it with `cargo build -p notation-host --bin notation` or set NOTATION_BIN",
+        "{} not found; build it (`cargo build --workspace --bins`; `cargo test --workspace` does) or set {env_var}",
         bin.display()
     );
     bin
+}
+
+/// The `notation` binary under test: `NOTATION_BIN`, else the one next to
+/// the test executable's profile dir.
+pub fn notation_bin() -> PathBuf {
+    workspace_bin("NOTATION_BIN", "notation")
 }
 
 /// `notation` with its own HOME, config and cache dirs, a default

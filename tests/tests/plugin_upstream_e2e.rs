@@ -20,6 +20,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use notation_e2e::workspace_bin;
 use notation_e2e::{push_layout, vectors_dir, Registry};
 
 const RAW: &str = "SIGNATURE_GENERATOR.RAW";
@@ -30,26 +31,8 @@ const VERIFICATION_PLUGIN: &str = "io.cncf.notary.verificationPlugin";
 const VERIFICATION_PLUGIN_MIN_VERSION: &str = "io.cncf.notary.verificationPluginMinVersion";
 const SIGNER_SUBJECT: &str = "C=US, ST=WA, O=Notation Test, CN=e2e-plugin signer";
 
-fn bin(env_var: &str, name: &str) -> PathBuf {
-    if let Some(p) = std::env::var_os(env_var) {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile> directory");
-    let bin = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} does not exist: build it (cargo test --workspace does) or set {env_var}",
-        bin.display()
-    );
-    bin
-}
-
 fn plugin_bin() -> PathBuf {
-    bin("NOTATION_E2E_PLUGIN_BIN", "notation-e2e-plugin")
+    workspace_bin("NOTATION_E2E_PLUGIN_BIN", "notation-e2e-plugin")
 }
 
 /// One isolated notation user: its own HOME and configuration directory.
@@ -123,7 +106,7 @@ impl Run {
 impl Host {
     fn new() -> Host {
         Host {
-            bin: bin("NOTATION_BIN", "notation"),
+            bin: workspace_bin("NOTATION_BIN", "notation"),
             home: tempfile::tempdir().expect("temp dir"),
             env: Vec::new(),
         }

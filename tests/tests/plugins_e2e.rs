@@ -21,28 +21,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use notation_e2e::workspace_bin;
 use notation_e2e::{push_layout, vectors_dir, Registry};
 use openssl::symm::Cipher;
 
 const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-
-fn workspace_bin(env_var: &str, name: &str, build: &str) -> PathBuf {
-    if let Some(p) = std::env::var_os(env_var) {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile> directory");
-    let bin = profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} does not exist: build it with `{build}` (cargo test --workspace does), or set {env_var}",
-        bin.display()
-    );
-    bin
-}
 
 struct Cli {
     bin: PathBuf,
@@ -53,11 +36,7 @@ struct Cli {
 impl Cli {
     fn new() -> Cli {
         Cli {
-            bin: workspace_bin(
-                "NOTATION_BIN",
-                "notation",
-                "cargo build -p notation-host --bin notation",
-            ),
+            bin: workspace_bin("NOTATION_BIN", "notation"),
             home: tempfile::tempdir().expect("temp dir"),
             extra_env: Vec::new(),
         }
@@ -184,11 +163,7 @@ fn localkey_from_a_tar_gz_with_an_encrypted_key() {
     let pkg = work.path().join("pkg");
     fs::create_dir_all(&pkg).unwrap();
     fs::copy(
-        workspace_bin(
-            "NOTATION_LOCALKEY_BIN",
-            "notation-localkey",
-            "cargo build -p notation-localkey",
-        ),
+        workspace_bin("NOTATION_LOCALKEY_BIN", "notation-localkey"),
         pkg.join("notation-localkey"),
     )
     .unwrap();
@@ -373,11 +348,7 @@ fn pkcs11_with_softhsm_rsa_3072_and_ec_384() {
     // Install the plugin as a single executable.
     let exe = work.path().join("notation-pkcs11");
     fs::copy(
-        workspace_bin(
-            "NOTATION_PKCS11_BIN",
-            "notation-pkcs11",
-            "cargo build -p notation-pkcs11",
-        ),
+        workspace_bin("NOTATION_PKCS11_BIN", "notation-pkcs11"),
         &exe,
     )
     .unwrap();

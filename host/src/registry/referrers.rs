@@ -277,12 +277,7 @@ pub(crate) fn list_signatures(
     let (api, tag) = std::thread::scope(|s| {
         let tag = s.spawn(|| fetch_tag_index(client, subject));
         let api = list_via_api(client, subject, limit);
-        (api, tag.join())
-    });
-    let tag = tag.unwrap_or_else(|_| {
-        Err(RegistryError::Config(
-            "reading the referrers tag-schema index failed unexpectedly".into(),
-        ))
+        (api, joined(tag))
     });
     match api? {
         Some(list) => {
@@ -315,14 +310,10 @@ pub(crate) fn push_signature(
         // The empty config is almost always there already: one HEAD.
         let cfg = s.spawn(|| client.ensure_blob(oci::EMPTY_JSON, oci::EMPTY_JSON_DIGEST));
         let env = client.push_blob(envelope, &envelope_desc.digest);
-        (env, cfg.join())
+        (env, joined(cfg))
     });
     env?;
-    cfg.unwrap_or_else(|_| {
-        Err(RegistryError::Config(
-            "uploading the config blob failed unexpectedly".into(),
-        ))
-    })?;
+    cfg?;
     // Forcing the tag schema is for registries that only speak image-spec
     // 1.0, so the manifest takes the form they accept (as upstream does).
     let form = if client.force_referrers_tag() {
@@ -340,7 +331,7 @@ pub(crate) fn push_signature(
             std::thread::scope(|s| {
                 let read = s.spawn(|| Prefetched::new(timed_read(client, subject)));
                 let put = put();
-                (put, read.join().ok())
+                (put, Some(joined(read)))
             })
         } else {
             (put(), None)
@@ -358,6 +349,14 @@ pub(crate) fn push_signature(
     }
     client.set_referrers_api_state(false);
     link_in_tag_index(client, subject, manifest_desc, prefetched)
+}
+
+/// The result of a scoped worker; a panic there (a bug) goes on in the
+/// caller rather than turning into an error message.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// A read of the tag-schema index, with when it started.

@@ -317,7 +317,7 @@ pub enum Failure {
         source: PluginCallError,
     },
     /// No plugin loader is configured (no plugin directory).
-    #[error("plugin unsupported due to nil verifier.pluginManager (verification plugin {plugin:?} is required by the signature but no plugin directory is configured)")]
+    #[error("plugin unsupported due to nil verifier.pluginManager (verification plugin {plugin:?} is required by the signature but no plugin directory is configured: set NOTATION_CONFIG or NOTATION_LIBEXEC to a directory whose plugins/ folder holds it)")]
     NoPluginDirectory {
         /// The plugin name.
         plugin: String,
