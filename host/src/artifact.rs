@@ -9,7 +9,6 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Instant;
 
 use crate::config::ConfigDir;
@@ -228,6 +227,44 @@ pub fn discover(opened: OpenedArtifact, max: usize) -> Result<Discovery, Registr
     })
 }
 
+/// Runs `work(i, &items[i])` for the items, at most `concurrency` at once,
+/// and returns the results in input order. A worker asks `stop(i)` before
+/// taking item `i`; `None` marks the items no worker took.
+pub fn bounded_map<T: Sync, R: Send>(
+    items: &[T],
+    concurrency: usize,
+    stop: impl Fn(usize) -> bool + Sync,
+    work: impl Fn(usize, &T) -> R + Sync,
+) -> Vec<Option<R>> {
+    let next = AtomicUsize::new(0);
+    let workers = concurrency.clamp(1, items.len().max(1));
+    let done: Vec<Vec<(usize, R)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        if i >= items.len() || stop(i) {
+                            return mine;
+                        }
+                        mine.push((i, work(i, &items[i])));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut out: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    for (i, r) in done.into_iter().flatten() {
+        out[i] = Some(r);
+    }
+    out
+}
+
 /// Fetches the signature manifests and envelopes `signatures` name, at most
 /// `concurrency` at once, and returns the results in input order. Every
 /// read is checked against its descriptor by the store.
@@ -236,36 +273,14 @@ pub fn fetch_signatures(
     signatures: &[Descriptor],
     concurrency: usize,
 ) -> Vec<Result<Signature, RegistryError>> {
-    let results: Mutex<Vec<Option<Result<Signature, RegistryError>>>> =
-        Mutex::new((0..signatures.len()).map(|_| None).collect());
-    let next = AtomicUsize::new(0);
-    let workers = concurrency.clamp(1, signatures.len().max(1));
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(desc) = signatures.get(i) else {
-                    break;
-                };
-                let r = store.fetch_signature(desc);
-                if let Ok(mut slots) = results.lock() {
-                    slots[i] = Some(r);
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .zip(signatures)
-        .map(|(r, d)| {
-            r.unwrap_or_else(|| {
-                Err(RegistryError::Config(format!(
-                    "internal error: signature {} was not fetched",
-                    d.digest
-                )))
-            })
-        })
-        .collect()
+    bounded_map(
+        signatures,
+        concurrency,
+        |_| false,
+        |_, d| store.fetch_signature(d),
+    )
+    .into_iter()
+    // Nothing stops early, so every item ran.
+    .flatten()
+    .collect()
 }

@@ -47,8 +47,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::artifact::{
@@ -600,60 +599,48 @@ impl ArtifactVerifier {
         candidates: &[Descriptor],
         options: &VerifyOptions,
     ) -> Result<Vec<Option<Examined>>, VerificationError> {
-        let slots: Mutex<Vec<Option<Examined>>> =
-            Mutex::new((0..candidates.len()).map(|_| None).collect());
-        let policy_error: Mutex<Option<PolicyError>> = Mutex::new(None);
-        let next = AtomicUsize::new(0);
         // Index of the first candidate known to pass (usize::MAX: none yet).
         let first_pass = AtomicUsize::new(usize::MAX);
-        let workers = options.concurrency.clamp(1, candidates.len().max(1));
-        std::thread::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= candidates.len()
-                        || i > first_pass.load(Ordering::SeqCst)
-                        || options.past_deadline()
-                    {
-                        break;
+        let failed = AtomicBool::new(false);
+        let results = artifact::bounded_map(
+            candidates,
+            options.concurrency,
+            |i| {
+                i > first_pass.load(Ordering::SeqCst)
+                    || failed.load(Ordering::SeqCst)
+                    || options.past_deadline()
+            },
+            |i, desc| {
+                let examined = match store.fetch_signature(desc) {
+                    Err(e) => Ok(Examined::FetchFailed(e)),
+                    Ok(sig) => {
+                        let input = VerifyInput {
+                            repository: scope.to_string(),
+                            target_digest: subject.digest.clone(),
+                            target_size: Some(subject.size),
+                            target_media_type: Some(subject.media_type.clone()),
+                            envelope: sig.envelope,
+                            envelope_media_type: sig.envelope_descriptor.media_type,
+                            user_metadata: options.user_metadata.clone(),
+                            plugin_config: options.plugin_config.clone(),
+                        };
+                        self.engine.verify_signature(&input).map(Examined::Verified)
                     }
-                    let examined = match store.fetch_signature(&candidates[i]) {
-                        Err(e) => Examined::FetchFailed(e),
-                        Ok(sig) => {
-                            let input = VerifyInput {
-                                repository: scope.to_string(),
-                                target_digest: subject.digest.clone(),
-                                target_size: Some(subject.size),
-                                target_media_type: Some(subject.media_type.clone()),
-                                envelope: sig.envelope,
-                                envelope_media_type: sig.envelope_descriptor.media_type,
-                                user_metadata: options.user_metadata.clone(),
-                                plugin_config: options.plugin_config.clone(),
-                            };
-                            match self.engine.verify_signature(&input) {
-                                Ok(o) => Examined::Verified(o),
-                                Err(e) => {
-                                    if let Ok(mut slot) = policy_error.lock() {
-                                        slot.get_or_insert(e);
-                                    }
-                                    break;
-                                }
-                            }
-                        }
-                    };
-                    if matches!(&examined, Examined::Verified(o) if o.passed()) {
+                };
+                match &examined {
+                    Ok(Examined::Verified(o)) if o.passed() => {
                         first_pass.fetch_min(i, Ordering::SeqCst);
                     }
-                    if let Ok(mut slots) = slots.lock() {
-                        slots[i] = Some(examined);
-                    }
-                });
-            }
-        });
-        if let Some(e) = policy_error.into_inner().ok().flatten() {
-            return Err(e.into());
+                    Err(_) => failed.store(true, Ordering::SeqCst),
+                    _ => {}
+                }
+                examined
+            },
+        );
+        let mut slots = Vec::with_capacity(results.len());
+        for r in results {
+            slots.push(r.transpose()?);
         }
-        let mut slots = slots.into_inner().unwrap_or_default();
         let keep = first_pass.into_inner();
         if keep < slots.len() {
             slots.truncate(keep + 1);
