@@ -462,12 +462,13 @@ pub fn read_signature(path: &Path) -> Result<Vec<u8>, BlobError> {
 }
 
 /// The envelope format of a signature file: from its `.jws.sig` /
-/// `.cose.sig` extension, else the first format that decodes `bytes`
-/// (JWS when neither does; verification then reports why).
+/// `.cose.sig` extension (any case, as the name check reads it), else the
+/// first format that decodes `bytes` (JWS when neither does; verification
+/// then reports why).
 pub fn signature_format(path: &Path, bytes: &[u8]) -> EnvelopeFormat {
     let name = path
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     for format in [EnvelopeFormat::Jws, EnvelopeFormat::Cose] {
         if name.ends_with(&format!(".{}{SIGNATURE_SUFFIX}", format.name())) {
@@ -707,6 +708,11 @@ mod tests {
         assert_eq!(
             signature_format(Path::new("a.jws.sig"), b""),
             EnvelopeFormat::Jws
+        );
+        // The name check accepts any case; so does the format from the name.
+        assert_eq!(
+            signature_format(Path::new("a.COSE.sig"), b"{}"),
+            EnvelopeFormat::Cose
         );
         let key = local_key(KeySpec::Ec256);
         let dir = tempfile::tempdir().unwrap();
