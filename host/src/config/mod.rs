@@ -136,12 +136,25 @@ pub fn is_valid_name(name: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigDir {
     root: PathBuf,
+    /// `$NOTATION_LIBEXEC`, where plugins live instead of under `root`.
+    libexec: Option<PathBuf>,
 }
 
 impl ConfigDir {
-    /// Uses `root` as the configuration directory.
+    /// Uses `root` as the configuration directory (plugins in
+    /// `root/plugins`; see [`ConfigDir::with_libexec`]).
     pub fn at(root: impl Into<PathBuf>) -> Self {
-        ConfigDir { root: root.into() }
+        ConfigDir {
+            root: root.into(),
+            libexec: None,
+        }
+    }
+
+    /// Looks for plugins under `libexec/plugins` instead (upstream's
+    /// `NOTATION_LIBEXEC`); `None` keeps `plugins/` in this directory.
+    pub fn with_libexec(mut self, libexec: Option<PathBuf>) -> Self {
+        self.libexec = libexec;
+        self
     }
 
     /// Resolves the configuration directory from the process environment
@@ -155,11 +168,14 @@ impl ConfigDir {
         env: impl Fn(&str) -> Option<std::ffi::OsString>,
     ) -> Result<Self, ConfigError> {
         let non_empty = |k: &str| env(k).filter(|v| !v.is_empty());
-        if let Some(dir) = non_empty("NOTATION_CONFIG") {
-            return Ok(Self::at(PathBuf::from(dir)));
-        }
-        let base = user_config_dir(&non_empty).ok_or(ConfigError::NoConfigDir)?;
-        Ok(Self::at(base.join("notation")))
+        let libexec = non_empty("NOTATION_LIBEXEC").map(PathBuf::from);
+        let root = match non_empty("NOTATION_CONFIG") {
+            Some(dir) => PathBuf::from(dir),
+            None => user_config_dir(&non_empty)
+                .ok_or(ConfigError::NoConfigDir)?
+                .join("notation"),
+        };
+        Ok(Self::at(root).with_libexec(libexec))
     }
 
     /// The directory itself.
@@ -227,14 +243,14 @@ impl ConfigDir {
         .find(|p| p.is_file())
     }
 
-    /// The plugin directory: `$NOTATION_LIBEXEC/plugins` when
-    /// `NOTATION_LIBEXEC` is set and not empty (as upstream), else
+    /// The plugin directory: `$NOTATION_LIBEXEC/plugins` when it was set
+    /// and not empty at [`ConfigDir::resolve`] (as upstream), else
     /// `plugins/` in this directory.
     pub fn plugins_dir(&self) -> PathBuf {
-        match std::env::var_os("NOTATION_LIBEXEC").filter(|v| !v.is_empty()) {
-            Some(libexec) => PathBuf::from(libexec).join(PLUGINS_DIR),
-            None => self.root.join(PLUGINS_DIR),
-        }
+        self.libexec
+            .as_ref()
+            .unwrap_or(&self.root)
+            .join(PLUGINS_DIR)
     }
 
     /// Loads `config.json` (defaults when absent).
@@ -372,6 +388,24 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(d.root(), Path::new("/a/b"));
+        assert_eq!(d.plugins_dir(), Path::new("/a/b/plugins"));
+    }
+
+    #[test]
+    fn notation_libexec_holds_the_plugins() {
+        let d = ConfigDir::resolve_with(env(&[
+            ("NOTATION_CONFIG", "/a/b"),
+            ("NOTATION_LIBEXEC", "/opt/notation"),
+        ]))
+        .unwrap();
+        assert_eq!(d.root(), Path::new("/a/b"));
+        assert_eq!(d.plugins_dir(), Path::new("/opt/notation/plugins"));
+        let empty = ConfigDir::resolve_with(env(&[
+            ("NOTATION_CONFIG", "/a/b"),
+            ("NOTATION_LIBEXEC", ""),
+        ]))
+        .unwrap();
+        assert_eq!(empty.plugins_dir(), Path::new("/a/b/plugins"));
     }
 
     #[cfg(not(any(target_os = "macos", windows)))]

@@ -623,7 +623,13 @@ pub fn judge(
         },
     };
 
-    let verifier = match ArtifactVerifier::from_config_dir(ConfigDir::at(&settings.config_dir)) {
+    let verifier = match ArtifactVerifier::from_config_dir(
+        ConfigDir::at(&settings.config_dir).with_libexec(
+            std::env::var_os("NOTATION_LIBEXEC")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+        ),
+    ) {
         Ok(v) => v,
         Err(e) => {
             return refuse(
