@@ -32,6 +32,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use super::crl;
+
 /// Subdirectory of the cache directory holding CRLs (upstream's name).
 pub const CRL_DIR: &str = "crl";
 /// Subdirectory of the cache directory holding OCSP responses.
@@ -85,35 +87,6 @@ fn hex_sha256(parts: &[&[u8]]) -> String {
     hex::encode(h.finalize())
 }
 
-/// The `nextUpdate` of a DER CRL, read from the start of its
-/// `TBSCertList` only (RFC 5280 section 5.1: version, signature, issuer,
-/// thisUpdate, nextUpdate), without decoding the revoked entries: this
-/// only decides whether a cache entry is worth verifying, which
-/// [`super::crl::evaluate`] then does on the whole CRL.
-pub fn crl_next_update(der: &[u8]) -> Option<OffsetDateTime> {
-    use cms::cert::x509::time::Time;
-    use der::asn1::AnyRef;
-    use der::{Decode, Header, Reader, SliceReader, Tag};
-    let mut r = SliceReader::new(der).ok()?;
-    for _ in 0..2 {
-        // CertificateList, then TBSCertList.
-        if Header::decode(&mut r).ok()?.tag != Tag::Sequence {
-            return None;
-        }
-    }
-    if r.peek_tag().ok()? == Tag::Integer {
-        AnyRef::decode(&mut r).ok()?; // version
-    }
-    AnyRef::decode(&mut r).ok()?; // signature algorithm
-    AnyRef::decode(&mut r).ok()?; // issuer
-    Time::decode(&mut r).ok()?; // thisUpdate
-    if !matches!(r.peek_tag().ok()?, Tag::UtcTime | Tag::GeneralizedTime) {
-        return None;
-    }
-    let next = Time::decode(&mut r).ok()?;
-    OffsetDateTime::from_unix_timestamp(i64::try_from(next.to_unix_duration().as_secs()).ok()?).ok()
-}
-
 impl RevocationCache {
     /// A cache in `root` (a notation cache directory: entries go to its
     /// `crl/` and `ocsp/` subdirectories, created when first written).
@@ -142,10 +115,10 @@ impl RevocationCache {
         Some(self.root.join(OCSP_DIR).join(name))
     }
 
-    /// The cached CRL for `url` as DER, if an entry exists, is within
+    /// The cached CRL for `url`, if an entry exists, is within
     /// `max_der_bytes`, decodes, and its `nextUpdate` is after `now`. The
     /// caller still verifies it as it would a download.
-    pub fn load_crl(&self, url: &str, max_der_bytes: u64, now: OffsetDateTime) -> Option<Vec<u8>> {
+    pub fn load_crl(&self, url: &str, max_der_bytes: u64, now: OffsetDateTime) -> Option<X509Crl> {
         // base64 grows the data by 4/3; allow some room for the JSON.
         let cap = max_der_bytes / 3 * 4 + 8 + 1024;
         let raw = read_entry(&self.crl_path(url), cap)?;
@@ -159,7 +132,8 @@ impl RevocationCache {
         if der.len() as u64 > max_der_bytes {
             return None;
         }
-        (crl_next_update(&der)? > now).then_some(der)
+        let crl = X509Crl::from_der(&der).ok()?;
+        (crl::next_update(&crl)? > now).then_some(crl)
     }
 
     /// Keeps `crl` (downloaded from `url` and verified) until its
@@ -172,25 +146,18 @@ impl RevocationCache {
         now: OffsetDateTime,
     ) -> Result<bool, CacheError> {
         let path = self.crl_path(url);
-        // Stored as DER (a server may have sent PEM). The caller has
-        // verified the whole CRL: only nextUpdate is read here.
-        let pem_as_der;
-        let der = if crl_next_update(crl).is_some() {
-            crl
-        } else {
-            match X509Crl::from_pem(crl).and_then(|c| c.to_der()) {
-                Ok(der) => {
-                    pem_as_der = der;
-                    &pem_as_der
-                }
-                Err(_) => return Ok(false),
-            }
+        // Stored as DER (a server may have sent PEM).
+        let Ok(parsed) = crl::parse(crl) else {
+            return Ok(false);
         };
-        if crl_next_update(der).is_none_or(|next| next <= now) {
+        if crl::next_update(&parsed).is_none_or(|next| next <= now) {
             return Ok(false);
         }
+        let Ok(der) = parsed.to_der() else {
+            return Ok(false);
+        };
         let entry = CrlEntry {
-            base_crl: base64::engine::general_purpose::STANDARD.encode(der),
+            base_crl: base64::engine::general_purpose::STANDARD.encode(&der),
             delta_crl: None,
         };
         let json = serde_json::to_vec(&entry).map_err(|e| CacheError::Encode {
@@ -275,13 +242,6 @@ pub(crate) fn warn_once(error: &CacheError) {
 mod tests {
     use super::*;
 
-    /// `t` as an [`OffsetDateTime`].
-    fn asn1_time(t: &openssl::asn1::Asn1TimeRef) -> Option<OffsetDateTime> {
-        let epoch = openssl::asn1::Asn1Time::from_unix(0).ok()?;
-        let d = epoch.diff(t).ok()?;
-        OffsetDateTime::from_unix_timestamp(i64::from(d.days) * 86400 + i64::from(d.secs)).ok()
-    }
-
     #[test]
     fn entry_names_follow_upstream_for_crls() {
         let c = RevocationCache::new("/c");
@@ -290,51 +250,6 @@ mod tests {
             c.crl_path("http://example.com/a.crl"),
             Path::new("/c/crl").join(hex::encode(Sha256::digest(b"http://example.com/a.crl")))
         );
-    }
-
-    #[test]
-    fn next_update_read_from_the_header_matches_openssl() {
-        use openssl::asn1::Asn1Time;
-        use openssl::hash::MessageDigest;
-        let key = openssl::pkey::PKey::from_ec_key(
-            openssl::ec::EcKey::generate(
-                &openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1)
-                    .unwrap(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
-        let mut name = openssl::x509::X509NameBuilder::new().unwrap();
-        name.append_entry_by_text("CN", "ca").unwrap();
-        let name = name.build();
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        let mut b = openssl::x509::X509CrlBuilder::new().unwrap();
-        b.set_issuer_name(&name).unwrap();
-        let mut aki = vec![0x30, 22, 0x80, 20];
-        aki.extend_from_slice(&[7; 20]);
-        for (oid, value) in [("2.5.29.20", vec![2, 1, 7]), ("2.5.29.35", aki)] {
-            b.append_extension(
-                openssl::x509::X509Extension::new_from_der(
-                    &openssl::asn1::Asn1Object::from_str(oid).unwrap(),
-                    false,
-                    &openssl::asn1::Asn1OctetString::new_from_bytes(&value).unwrap(),
-                )
-                .unwrap(),
-            )
-            .unwrap();
-        }
-        b.set_last_update(&Asn1Time::from_unix(now - 60).unwrap())
-            .unwrap();
-        b.set_next_update(&Asn1Time::from_unix(now + 3600).unwrap())
-            .unwrap();
-        b.sign(&key, MessageDigest::sha256()).unwrap();
-        let crl = b.build().unwrap();
-        let der = crl.to_der().unwrap();
-        let expected = asn1_time(crl.next_update().unwrap()).unwrap();
-        assert_eq!(crl_next_update(&der), Some(expected));
-        assert_eq!(expected.unix_timestamp(), now + 3600);
-        assert_eq!(crl_next_update(&der[..40]), None);
-        assert_eq!(crl_next_update(b"\x30\x03\x02\x01\x00"), None);
     }
 
     #[test]

@@ -27,7 +27,7 @@ use cms::cert::x509::ext::Extension;
 use cms::cert::x509::Certificate;
 use der::asn1::{GeneralizedTime, ObjectIdentifier};
 use der::Decode;
-use openssl::x509::{CrlStatus, ReasonCode, X509Crl, X509KeyUsage, X509Ref, X509};
+use openssl::x509::{CrlStatus, ReasonCode, X509Crl, X509CrlRef, X509KeyUsage, X509Ref, X509};
 use time::OffsetDateTime;
 
 use super::fetch::FetchError;
@@ -113,6 +113,18 @@ fn asn1_to_datetime(t: &openssl::asn1::Asn1TimeRef) -> Result<OffsetDateTime, Cr
     OffsetDateTime::from_unix_timestamp(secs).map_err(|_| CrlError::Malformed)
 }
 
+/// Decodes a CRL as a server may send it (DER, or PEM).
+pub fn parse(bytes: &[u8]) -> Result<X509Crl, CrlError> {
+    X509Crl::from_der(bytes)
+        .or_else(|_| X509Crl::from_pem(bytes))
+        .map_err(|_| CrlError::Malformed)
+}
+
+/// A CRL's `nextUpdate`, if it has a readable one.
+pub fn next_update(crl: &X509CrlRef) -> Option<OffsetDateTime> {
+    crl.next_update().and_then(|t| asn1_to_datetime(t).ok())
+}
+
 /// Checks a downloaded CRL (DER, or PEM) for `cert` issued by `issuer`,
 /// fetched from `url` (one of `cert`'s CRL distribution points).
 pub fn evaluate(
@@ -123,9 +135,19 @@ pub fn evaluate(
     signing_time: Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> Result<CrlVerdict, CrlError> {
-    let crl = X509Crl::from_der(bytes)
-        .or_else(|_| X509Crl::from_pem(bytes))
-        .map_err(|_| CrlError::Malformed)?;
+    let crl = parse(bytes)?;
+    evaluate_parsed(&crl, cert, issuer, url, signing_time, now)
+}
+
+/// [`evaluate`] for a CRL already decoded (as the cache holds it).
+pub fn evaluate_parsed(
+    crl: &X509CrlRef,
+    cert: &X509Ref,
+    issuer: &X509,
+    url: &str,
+    signing_time: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<CrlVerdict, CrlError> {
     let der = crl.to_der().map_err(|_| CrlError::Malformed)?;
     if !matches!(
         crl.issuer_name().try_cmp(issuer.subject_name()),

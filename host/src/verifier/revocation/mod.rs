@@ -311,8 +311,10 @@ impl OnlineRevocationChecker {
         now: OffsetDateTime,
     ) -> Result<CrlVerdict, CrlError> {
         if let Some(cache) = &self.cache {
-            if let Some(der) = cache.load_crl(url, self.crl.max_bytes, now) {
-                if let Ok(verdict) = crl::evaluate(&der, cert, issuer, url, signing_time, now) {
+            if let Some(cached) = cache.load_crl(url, self.crl.max_bytes, now) {
+                if let Ok(verdict) =
+                    crl::evaluate_parsed(&cached, cert, issuer, url, signing_time, now)
+                {
                     return Ok(verdict);
                 }
             }
