@@ -277,6 +277,41 @@ pub fn load_key(
     selection: &KeySelection,
     extra_plugin_config: &BTreeMap<String, String>,
 ) -> Result<SigningKey, SigningError> {
+    locate_key(config, selection, extra_plugin_config)?.load()
+}
+
+/// A signing key found in the configuration, not yet loaded: the checks
+/// that need no cryptography and no plugin run are done.
+#[derive(Debug)]
+pub struct LocatedKey(Located);
+
+#[derive(Debug)]
+enum Located {
+    /// The files are read (so a missing one is reported at once), not
+    /// parsed.
+    Local {
+        key_path: std::path::PathBuf,
+        key_pem: Zeroing,
+        cert_bytes: Vec<u8>,
+    },
+    Plugin {
+        plugin: String,
+        external: ExternalPlugin,
+        id: String,
+        config: BTreeMap<String, String>,
+    },
+}
+
+/// Finds the key `selection` names (the named or default key, or a
+/// plugin key), and the plugin executable when it is a plugin's: the
+/// quick checks of [`load_key`], so that a caller can report a wrong
+/// key before it goes on to slower work and then load the key
+/// ([`LocatedKey::load`]) while that work is under way.
+pub fn locate_key(
+    config: &ConfigDir,
+    selection: &KeySelection,
+    extra_plugin_config: &BTreeMap<String, String>,
+) -> Result<LocatedKey, SigningError> {
     let (plugin, id, stored_config) = match selection {
         KeySelection::Plugin { plugin, id } => (plugin.clone(), id.clone(), BTreeMap::new()),
         KeySelection::Default | KeySelection::Named(_) => {
@@ -296,7 +331,13 @@ pub fn load_key(
                 KeyRef::Local {
                     key_path,
                     cert_path,
-                } => return Ok(SigningKey::Local(load_local(key_path, cert_path)?)),
+                } => {
+                    return Ok(LocatedKey(Located::Local {
+                        key_path: key_path.to_path_buf(),
+                        key_pem: zeroize_on_drop(read_file("private key", key_path)?),
+                        cert_bytes: read_file("certificate chain", cert_path)?,
+                    }))
+                }
                 KeyRef::Plugin { plugin, id, config } => (
                     plugin.to_string(),
                     id.to_string(),
@@ -312,6 +353,51 @@ pub fn load_key(
         source,
     };
     let external = ExternalPlugin::find(&config.plugins_dir(), &plugin).map_err(plugin_err)?;
+    Ok(LocatedKey(Located::Plugin {
+        plugin,
+        external,
+        id,
+        config: plugin_config,
+    }))
+}
+
+impl LocatedKey {
+    /// Loads the key: parses a local key and its certificates, or asks the
+    /// plugin for its metadata (and, for a RAW signer, the key spec).
+    pub fn load(self) -> Result<SigningKey, SigningError> {
+        let (plugin, external, id, plugin_config) = match self.0 {
+            Located::Local {
+                key_path,
+                key_pem,
+                cert_bytes,
+            } => {
+                return Ok(SigningKey::Local(parse_local(
+                    &key_path,
+                    &key_pem,
+                    &cert_bytes,
+                )?))
+            }
+            Located::Plugin {
+                plugin,
+                external,
+                id,
+                config,
+            } => (plugin, external, id, config),
+        };
+        load_plugin_key(plugin, external, id, plugin_config)
+    }
+}
+
+fn load_plugin_key(
+    plugin: String,
+    external: ExternalPlugin,
+    id: String,
+    plugin_config: BTreeMap<String, String>,
+) -> Result<SigningKey, SigningError> {
+    let plugin_err = |source| SigningError::Plugin {
+        plugin: plugin.clone(),
+        source,
+    };
     // As upstream: the capabilities that decide the path are the ones the
     // plugin declares for this key's plugin config (a plugin may answer
     // differently per key); RAW is preferred over ENVELOPE.
@@ -366,16 +452,31 @@ fn read_file(what: &'static str, path: &Path) -> Result<Vec<u8>, SigningError> {
 /// Loads a local PEM key and PEM/DER certificate chain (leaf first).
 pub fn load_local(key_path: &Path, cert_path: &Path) -> Result<LocalSigner, SigningError> {
     let key_pem = zeroize_on_drop(read_file("private key", key_path)?);
+    let cert_bytes = read_file("certificate chain", cert_path)?;
+    parse_local(key_path, &key_pem, &cert_bytes)
+}
+
+/// The signer for a PEM key (read from `key_path`) and its certificates.
+fn parse_local(
+    key_path: &Path,
+    key_pem: &Zeroing,
+    cert_bytes: &[u8],
+) -> Result<LocalSigner, SigningError> {
     let key = openssl::pkey::PKey::private_key_from_pem(&key_pem.0).map_err(|_| {
         SigningError::BadPrivateKey {
             path: key_path.to_path_buf(),
         }
     })?;
-    let chain = envelope::cert::load_certificates(&read_file("certificate chain", cert_path)?)?;
+    let chain = envelope::cert::load_certificates(cert_bytes)?;
     Ok(LocalSigner::new(key, chain)?)
 }
 
 struct Zeroing(Vec<u8>);
+impl std::fmt::Debug for Zeroing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Zeroing(..)")
+    }
+}
 impl Drop for Zeroing {
     fn drop(&mut self) {
         for b in self.0.iter_mut() {

@@ -510,7 +510,21 @@ impl ArtifactVerifier {
             });
         }
 
-        let discovery = artifact::discover(opened, options.max_signatures.max(1))
+        // The statement's trust stores are read (and OpenSSL warmed up)
+        // while the registry answers, once for every signature.
+        let (discovery, (trust_store, trusted_prints)) = std::thread::scope(|s| {
+            let warm = s.spawn(|| {
+                let store = self.engine.trust_store().preloaded(&statement.trust_stores);
+                let prints = trusted_thumbprints(&store, &statement.trust_stores);
+                (store, prints)
+            });
+            let discovery = artifact::discover(opened, options.max_signatures.max(1));
+            let warmed = warm
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (discovery, warmed)
+        });
+        let discovery = discovery
             .map_err(|e| registry_error("resolving the reference and listing its signatures", e))?;
         let warnings = Warning::of_discovery("verify", &discovery);
         if let Some(sink) = &options.warnings {
@@ -532,18 +546,24 @@ impl ArtifactVerifier {
         // Signatures the hint marks as trusted are examined first, on their
         // own: in the common case (one of them passes) no other signature
         // is fetched. The rest follow, concurrently.
-        let (preferred, rest) = split_by_hint(
-            &TrustStore::from_config_dir(self.config.root()),
-            &statement.trust_stores,
-            discovery.signatures,
-        );
+        let (preferred, rest) = split_by_hint(&trusted_prints, discovery.signatures);
         let store = discovery.opened.store.as_ref();
-        let mut examined = self.examine(store, &discovery.subject, &scope, &preferred, options)?;
+        let examine = |candidates: &[Descriptor]| {
+            self.examine(
+                store,
+                &trust_store,
+                &discovery.subject,
+                &scope,
+                candidates,
+                options,
+            )
+        };
+        let mut examined = examine(&preferred)?;
         let passed = examined
             .iter()
             .any(|e| matches!(e, Some(Examined::Verified(o)) if o.passed()));
         if !passed && examined.len() == preferred.len() {
-            examined.extend(self.examine(store, &discovery.subject, &scope, &rest, options)?);
+            examined.extend(examine(&rest)?);
         }
         let candidates: Vec<Descriptor> = preferred.into_iter().chain(rest).collect();
 
@@ -594,6 +614,7 @@ impl ArtifactVerifier {
     fn examine(
         &self,
         store: &dyn ArtifactStore,
+        trust_store: &TrustStore,
         subject: &Descriptor,
         scope: &str,
         candidates: &[Descriptor],
@@ -624,7 +645,9 @@ impl ArtifactVerifier {
                             user_metadata: options.user_metadata.clone(),
                             plugin_config: options.plugin_config.clone(),
                         };
-                        self.engine.verify_signature(&input).map(Examined::Verified)
+                        self.engine
+                            .verify_signature_in(&input, trust_store)
+                            .map(Examined::Verified)
                     }
                 };
                 match &examined {
@@ -654,13 +677,9 @@ impl ArtifactVerifier {
     }
 }
 
-/// `signatures` split into those whose thumbprint hint names a certificate
-/// of `stores` and the others, each in the original order.
-fn split_by_hint(
-    trust_store: &TrustStore,
-    stores: &[StoreRef],
-    signatures: Vec<Descriptor>,
-) -> (Vec<Descriptor>, Vec<Descriptor>) {
+/// SHA-256 thumbprints (lower-case hex) of the certificates in `stores`
+/// other than TSA ones: the signatures whose hint names one are tried first.
+fn trusted_thumbprints(trust_store: &TrustStore, stores: &[StoreRef]) -> HashSet<String> {
     let mut trusted = HashSet::new();
     for r in stores.iter().filter(|r| r.store_type != StoreType::Tsa) {
         if let Ok(store) = trust_store.load(r.store_type, &r.name) {
@@ -671,6 +690,15 @@ fn split_by_hint(
             }
         }
     }
+    trusted
+}
+
+/// `signatures` split into those whose thumbprint hint names a certificate
+/// in `trusted` and the others, each in the original order.
+fn split_by_hint(
+    trusted: &HashSet<String>,
+    signatures: Vec<Descriptor>,
+) -> (Vec<Descriptor>, Vec<Descriptor>) {
     let matches = |d: &Descriptor| {
         d.annotations
             .as_ref()

@@ -299,3 +299,53 @@ fn add_list_delete() {
     ts.delete_store(StoreType::Tsa, "t").unwrap();
     assert_eq!(ts.list_stores(Some(StoreType::Tsa)).unwrap().len(), 0);
 }
+
+#[test]
+fn a_preloaded_store_is_read_once_and_a_failing_one_stays_on_disk() {
+    let (_d, ts) = setup();
+    let file = put(
+        &ts,
+        "ca",
+        "good",
+        "a.pem",
+        &Path::new(X509_DIR).join("pem.crt"),
+    );
+    let refs = [
+        StoreRef {
+            store_type: StoreType::Ca,
+            name: "good".into(),
+        },
+        StoreRef {
+            store_type: StoreType::Ca,
+            name: "missing".into(),
+        },
+    ];
+    let preloaded = ts.preloaded(&refs);
+    let before = preloaded.load(StoreType::Ca, "good").unwrap();
+    // Removed from the disk: the preloaded copy answers, the original
+    // store (and any store not preloaded) reads the disk.
+    fs::remove_file(&file).unwrap();
+    let after = preloaded.load(StoreType::Ca, "good").unwrap();
+    assert_eq!(
+        before.certificates[0].certificate.to_der().unwrap(),
+        after.certificates[0].certificate.to_der().unwrap()
+    );
+    assert!(matches!(
+        ts.load(StoreType::Ca, "good"),
+        Err(TrustStoreError::EmptyStore { .. })
+    ));
+    // The store that failed to load is not kept: the error comes from the
+    // disk, and a store created since is found.
+    assert!(matches!(
+        preloaded.load(StoreType::Ca, "missing"),
+        Err(TrustStoreError::StoreNotFound { .. })
+    ));
+    put(
+        &ts,
+        "ca",
+        "missing",
+        "a.pem",
+        &Path::new(X509_DIR).join("pem.crt"),
+    );
+    assert!(preloaded.load(StoreType::Ca, "missing").is_ok());
+}

@@ -326,11 +326,17 @@ impl Drop for Registry {
 /// Status code of a plain `GET path` to `host`, or `None` when nothing
 /// answers.
 pub fn http_status(host: &str, path: &str) -> Option<u16> {
+    http_method_status(host, "GET", path)
+}
+
+/// Status code of a plain `METHOD path` to `host` (no body), or `None`
+/// when nothing answers.
+pub fn http_method_status(host: &str, method: &str, path: &str) -> Option<u16> {
     let mut s = TcpStream::connect(host).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .ok()?;
     let mut buf = [0u8; 64];
@@ -481,13 +487,18 @@ impl NotationCli {
         cli
     }
 
+    /// The cache directory its commands use (`NOTATION_CACHE`).
+    pub fn cache_dir(&self) -> PathBuf {
+        self.home.path().join("cache")
+    }
+
     /// The command, not yet run.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.bin);
         cmd.args(args)
             .env_remove("NOTATION_CONFIG")
             .env("XDG_CONFIG_HOME", self.home.path().join("xdg"))
-            .env("NOTATION_CACHE", self.home.path().join("cache"))
+            .env("NOTATION_CACHE", self.cache_dir())
             .env("HOME", self.home.path())
             .stdin(Stdio::null());
         cmd

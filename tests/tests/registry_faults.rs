@@ -266,8 +266,15 @@ fn corrupted_bytes_never_pass() {
             "{command}"
         );
     }
-    // The envelope always damaged: verification fails.
-    let out = s.run_with("verify", &Rule::new("GET", "/blobs/", Fault::Corrupt), &[]);
+    // The envelope always damaged: verification fails. (From an empty
+    // cache directory: the intact envelope an earlier verification kept
+    // there would be used, rightly, instead of the damaged bytes.)
+    let cache = tempfile::tempdir().expect("temp dir");
+    let out = s.run_with(
+        "verify",
+        &Rule::new("GET", "/blobs/", Fault::Corrupt),
+        &[("NOTATION_CACHE", cache.path().to_str().expect("utf-8"))],
+    );
     assert_eq!(
         out.status.code(),
         Some(1),

@@ -14,12 +14,10 @@ use crate::error::CliError;
 
 /// Signs the artifact and prints `Successfully signed REF@DIGEST`.
 pub fn run(ctx: &Context, args: SignArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    // Load the key and the TSA root before touching the registry: bad
-    // input fails fast.
+    // The flags, the TSA root and the key's whereabouts are checked before
+    // the registry is touched: bad input fails fast.
     let flags = resolve_flags(ctx, &args.signing)?;
-    let key = signing::load_key(&ctx.config, &flags.selection, &flags.plugin_config)?;
-    warn_unused_timestamp(&flags, signing::host_timestamps(&key));
-    let format = flags.format;
+    let located = signing::locate_key(&ctx.config, &flags.selection, &flags.plugin_config)?;
     let opened = artifact::open(
         &ctx.config,
         &args.reference,
@@ -31,9 +29,22 @@ pub fn run(ctx: &Context, args: SignArgs, out: &mut dyn Write) -> Result<(), Cli
             password: args.registry.password.clone(),
         },
     )?;
-    // Resolving also starts what the push needs (config upload, Referrers
-    // API probe) on the same round trip.
-    let subject = opened.store.resolve_for_signing(&opened.target)?;
+    // The key loads (OpenSSL parses it, or the plugin describes it) while
+    // the reference resolves; resolving also starts what the push needs
+    // (the envelope's upload session, the Referrers API probe). A key that
+    // fails to load is reported first.
+    let (key, subject) = std::thread::scope(|s| {
+        let key = s.spawn(|| located.load());
+        let subject = opened.store.resolve_for_signing(&opened.target);
+        let key = key
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (key, subject)
+    });
+    let key = key?;
+    warn_unused_timestamp(&flags, signing::host_timestamps(&key));
+    let format = flags.format;
+    let subject = subject?;
     if let Some(tag) = opened.tag() {
         eprintln!(
             "Warning: Always sign the artifact using digest(@sha256:...) rather than a tag(:{tag}) because tags are mutable and a tag reference can point to a different artifact than the one signed."

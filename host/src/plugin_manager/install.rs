@@ -144,12 +144,11 @@ pub fn install_from_url(
         sha256: Some(sha256_hex.to_owned()),
         ..InstallOptions::default()
     };
-    let agent: ureq::Agent =
+    let agent = crate::http::agent(
         crate::http::agent_config(None, Duration::from_secs(DOWNLOAD_TIMEOUT_SECS))
             .https_only(true)
-            .http_status_as_error(true)
-            .build()
-            .into();
+            .http_status_as_error(true),
+    );
     let dl_err = |source| InstallError::Download {
         url: url.to_owned(),
         source: Box::new(source),

@@ -9,7 +9,8 @@
 //! together as an [`super::ArtifactStore`].
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use notation_plugin_sdk::descriptor::Descriptor;
 
@@ -30,16 +31,18 @@ pub use super::transport::{
 /// It is `Send + Sync`: independent requests may be issued from several
 /// threads at once over the one connection pool.
 pub struct RegistryClient {
-    transport: Transport,
+    /// Shared with the thread that opens an upload session ahead.
+    transport: Arc<Transport>,
     /// `Some(true)` once the Referrers API answered, `Some(false)` once
     /// it is known to be missing.
     referrers_api: Mutex<Option<bool>>,
     /// Blobs known to be in the repository (uploaded or seen by this
     /// client), so that e.g. the empty config is uploaded once.
     known_blobs: Mutex<HashSet<String>>,
-    /// An upload session opened ahead of time ([`RegistryClient::prepare_upload`]):
-    /// the URL that takes the bytes of the next blob with `PUT ?digest=`.
-    pending_upload: Mutex<Option<String>>,
+    /// An upload session being opened ahead of time
+    /// ([`RegistryClient::prepare_upload`]): the thread yields the URL that
+    /// takes the bytes of the next blob with `PUT ?digest=`.
+    pending_upload: Mutex<Option<JoinHandle<Option<String>>>>,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -78,7 +81,7 @@ impl RegistryClient {
         credentials: Box<dyn CredentialSource>,
     ) -> Result<Self, RegistryError> {
         Ok(RegistryClient {
-            transport: Transport::new(registry, repository, options, credentials)?,
+            transport: Arc::new(Transport::new(registry, repository, options, credentials)?),
             referrers_api: Mutex::new(None),
             known_blobs: Mutex::new(HashSet::new()),
             pending_upload: Mutex::new(None),
@@ -345,48 +348,35 @@ impl RegistryClient {
             .contains(digest)
     }
 
-    /// Opens an upload session now (`POST .../blobs/uploads/`, no body) so
-    /// that the next blob upload needs only its `PUT`: `sign` calls it
-    /// while the reference is resolved, taking the `POST` off the critical
-    /// path. Best effort: a failure here only means the upload opens its
-    /// own session later.
+    /// Starts opening an upload session (`POST .../blobs/uploads/`, no
+    /// body) on a thread of its own and returns at once, so that the next
+    /// blob upload needs only its `PUT`: `sign` calls it before it resolves
+    /// the reference, and the `POST` finishes while the reference resolves
+    /// and the envelope is signed. Best effort: a failure here only means
+    /// the upload opens its own session later. Nobody waits for a session
+    /// that is not used (the registry purges it).
     pub fn prepare_upload(&self) {
-        let url = self.url("blobs/uploads/");
-        let opened = self
-            .transport
-            .send(&Request {
-                method: "POST",
-                url: &url,
-                headers: &[("Content-Length", "0")],
-                body: Some(&[]),
-                push: true,
-                idempotent: false,
-            })
-            .ok()
-            .filter(|reply| reply.status == 202)
-            .and_then(|reply| reply.header("location"));
-        if let Some(location) = opened {
-            *self
-                .pending_upload
-                .lock()
-                .unwrap_or_else(|p| p.into_inner()) = Some(self.upload_url(location));
-        }
-    }
-
-    /// The absolute URL of an upload `Location` (absolute, rooted or
-    /// relative to the uploads path).
-    fn upload_url(&self, location: String) -> String {
-        let base = self.transport.base();
-        if location.starts_with("http://") || location.starts_with("https://") {
-            location
-        } else if location.starts_with('/') {
-            format!("{base}{location}")
-        } else {
-            format!(
-                "{base}/v2/{}/blobs/uploads/{location}",
-                self.transport.repository()
-            )
-        }
+        let transport = Arc::clone(&self.transport);
+        let opening = std::thread::spawn(move || {
+            let url = transport.url("blobs/uploads/");
+            transport
+                .send(&Request {
+                    method: "POST",
+                    url: &url,
+                    headers: &[("Content-Length", "0")],
+                    body: Some(&[]),
+                    push: true,
+                    idempotent: false,
+                })
+                .ok()
+                .filter(|reply| reply.status == 202)
+                .and_then(|reply| reply.header("location"))
+                .map(|location| upload_url(&transport, location))
+        });
+        *self
+            .pending_upload
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(opening);
     }
 
     /// `PUT ?digest=` of the whole blob to the upload session at `url`.
@@ -418,7 +408,8 @@ impl RegistryClient {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        if let Some(url) = pending {
+        // A panic in the opening thread (a bug) just means no session.
+        if let Some(url) = pending.and_then(|opening| opening.join().ok().flatten()) {
             if self.put_upload(&url, bytes, &encoded).is_ok() {
                 return Ok(());
             }
@@ -446,7 +437,7 @@ impl RegistryClient {
                 status: 202,
                 detail: ": the upload response has no Location header".into(),
             })?;
-        self.put_upload(&self.upload_url(location), bytes, &encoded)
+        self.put_upload(&upload_url(&self.transport, location), bytes, &encoded)
     }
 
     /// Upload a manifest under `reference` (a digest or a tag). Returns
@@ -535,5 +526,21 @@ impl RegistryClient {
 
     pub(crate) fn is_registry_origin(&self, url: &str) -> bool {
         self.transport.is_registry_origin(url)
+    }
+}
+
+/// The absolute URL of an upload `Location` (absolute, rooted or relative
+/// to the uploads path).
+fn upload_url(transport: &Transport, location: String) -> String {
+    let base = transport.base();
+    if location.starts_with("http://") || location.starts_with("https://") {
+        location
+    } else if location.starts_with('/') {
+        format!("{base}{location}")
+    } else {
+        format!(
+            "{base}/v2/{}/blobs/uploads/{location}",
+            transport.repository()
+        )
     }
 }

@@ -32,7 +32,8 @@
 //!   (requests, time bounds, retries, authentication); [`referrers`] sits
 //!   on the client, and the `ArtifactStore` impl puts both together;
 //!   [`memo`] remembers per registry host whether it has the Referrers
-//!   API.
+//!   API; `content_cache` keeps fetched signature manifests and envelopes
+//!   by digest, so a repeated verification reads only the registry's list.
 //! * [`credentials`] has [`Credentials`] (secret redacted, zeroed on drop),
 //!   the [`CredentialSource`] trait and [`CredentialResolver`] (explicit
 //!   username/password, then notation's `config.json`, then docker's
@@ -58,6 +59,7 @@ pub use notation_plugin_sdk::descriptor::Descriptor;
 
 pub mod auth;
 pub mod client;
+mod content_cache;
 pub mod credentials;
 pub mod error;
 pub mod layout;
@@ -187,38 +189,52 @@ pub trait ArtifactStore: Send + Sync {
     /// one layer, and reads the envelope with the
     /// [`oci::MAX_SIGNATURE_BLOB_SIZE`] cap.
     fn fetch_signature(&self, signature_manifest: &Descriptor) -> Result<Signature, RegistryError> {
-        let bytes = self.fetch_manifest(signature_manifest)?;
-        let manifest: Manifest =
-            oci::parse_json(&bytes, "signature manifest", &signature_manifest.digest)?;
-        let invalid = |reason: &str| RegistryError::InvalidSignatureManifest {
-            digest: signature_manifest.digest.clone(),
-            reason: reason.to_string(),
-        };
-        if !oci::is_signature_manifest(&manifest) {
-            return Err(invalid(
-                "neither artifactType nor config.mediaType is application/vnd.cncf.notary.signature",
-            ));
-        }
-        if manifest.layers.len() != 1 {
-            return Err(invalid(&format!(
-                "it has {} layers; a signature manifest has exactly one",
-                manifest.layers.len()
-            )));
-        }
-        let envelope_descriptor = manifest.layers[0].clone();
-        if envelope_descriptor.size > oci::MAX_SIGNATURE_BLOB_SIZE {
-            return Err(RegistryError::TooLarge {
-                what: "signature envelope",
-                source_name: envelope_descriptor.digest.clone(),
-                limit: oci::MAX_SIGNATURE_BLOB_SIZE,
-            });
-        }
-        let envelope = self.fetch_blob(&envelope_descriptor, oci::MAX_SIGNATURE_BLOB_SIZE)?;
-        Ok(Signature {
-            manifest_descriptor: signature_manifest.clone(),
-            manifest,
-            envelope_descriptor,
-            envelope,
-        })
+        fetch_signature_with(
+            signature_manifest,
+            |d| self.fetch_manifest(d),
+            |d, limit| self.fetch_blob(d, limit),
+        )
     }
+}
+
+/// [`ArtifactStore::fetch_signature`] over the given manifest and blob
+/// fetches (which check digest and size).
+pub(crate) fn fetch_signature_with(
+    signature_manifest: &Descriptor,
+    fetch_manifest: impl FnOnce(&Descriptor) -> Result<Vec<u8>, RegistryError>,
+    fetch_blob: impl FnOnce(&Descriptor, u64) -> Result<Vec<u8>, RegistryError>,
+) -> Result<Signature, RegistryError> {
+    let bytes = fetch_manifest(signature_manifest)?;
+    let manifest: Manifest =
+        oci::parse_json(&bytes, "signature manifest", &signature_manifest.digest)?;
+    let invalid = |reason: &str| RegistryError::InvalidSignatureManifest {
+        digest: signature_manifest.digest.clone(),
+        reason: reason.to_string(),
+    };
+    if !oci::is_signature_manifest(&manifest) {
+        return Err(invalid(
+            "neither artifactType nor config.mediaType is application/vnd.cncf.notary.signature",
+        ));
+    }
+    if manifest.layers.len() != 1 {
+        return Err(invalid(&format!(
+            "it has {} layers; a signature manifest has exactly one",
+            manifest.layers.len()
+        )));
+    }
+    let envelope_descriptor = manifest.layers[0].clone();
+    if envelope_descriptor.size > oci::MAX_SIGNATURE_BLOB_SIZE {
+        return Err(RegistryError::TooLarge {
+            what: "signature envelope",
+            source_name: envelope_descriptor.digest.clone(),
+            limit: oci::MAX_SIGNATURE_BLOB_SIZE,
+        });
+    }
+    let envelope = fetch_blob(&envelope_descriptor, oci::MAX_SIGNATURE_BLOB_SIZE)?;
+    Ok(Signature {
+        manifest_descriptor: signature_manifest.clone(),
+        manifest,
+        envelope_descriptor,
+        envelope,
+    })
 }

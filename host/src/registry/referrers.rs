@@ -14,8 +14,11 @@
 //! into what is there now (the union, ours added) and writes again, with
 //! jittered back-off, at most [`MAX_LINK_ROUNDS`] times. Only when the
 //! signature is confirmed does `sign` succeed; otherwise it fails with
-//! [`RegistryError::SignatureNotLinked`]. Superseded indexes are deleted
-//! afterwards, but never the one the tag resolves to at that moment.
+//! [`RegistryError::SignatureNotLinked`]. The index a successful write
+//! replaced is deleted while the tag is read back (both after the settle
+//! time, so the delete costs no round trip of its own); other superseded
+//! indexes are deleted at the end, but never the one the tag resolves to
+//! at that moment.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
@@ -462,6 +465,8 @@ fn try_link(
     let policy = client.options().retry.clone();
     // Index digests this signer replaced or wrote: candidates for deletion.
     let mut superseded: Vec<String> = Vec::new();
+    // Problems deleting replaced indexes, reported as warnings.
+    let mut warnings: Vec<PushWarning> = Vec::new();
     let mut last_problem = String::from("no attempt finished");
     let mut current: Option<TagRead> = prefetched;
     let mut settle = MIN_SETTLE;
@@ -492,7 +497,13 @@ fn try_link(
                 current = Some(timed_read(client, subject));
                 continue;
             }
-            return finish(client, ours, now.map(|(d, _)| d.digest), superseded);
+            return finish(
+                client,
+                ours,
+                now.map(|(d, _)| d.digest),
+                superseded,
+                warnings,
+            );
         }
         let bytes = merged(now.as_ref().map(|(_, i)| i), &ours, subject)?;
         if let Some((d, _)) = &now {
@@ -518,7 +529,29 @@ fn try_link(
             Duration::ZERO
         };
         std::thread::sleep(settle + spread);
-        let confirm = timed_read(client, subject);
+        // The index this write replaced goes while the tag is read back:
+        // by now writers that read it have had their settle's worth of
+        // time to finish, as when it was deleted after the read.
+        let replaced = now
+            .as_ref()
+            .filter(|_| write_problem.is_none())
+            .map(|(d, _)| d.digest.clone());
+        let confirm = std::thread::scope(|s| {
+            let deleting = replaced
+                .as_deref()
+                .map(|d| s.spawn(move || client.delete_manifest(d)));
+            let confirm = timed_read(client, subject);
+            if let (Some(digest), Some(deleting)) = (&replaced, deleting) {
+                superseded.retain(|d| d != digest);
+                if let Err(e) = joined(deleting) {
+                    warnings.push(PushWarning::StaleReferrersIndexNotDeleted {
+                        digest: digest.clone(),
+                        detail: e.to_string(),
+                    });
+                }
+            }
+            confirm
+        });
         match &confirm.1 {
             Ok(after) if lists(after.as_ref(), &ours.digest) => {
                 if after.as_ref().map(|(d, _)| d.digest.as_str()) != Some(&written_digest) {
@@ -548,17 +581,18 @@ fn try_link(
 }
 
 /// Success: delete the indexes this signer superseded, except the one the
-/// tag resolves to now (`current`), and report what could not be deleted.
+/// tag resolves to now (`current`), and report what could not be deleted
+/// (with `warnings`, from deletions made earlier).
 fn finish(
     client: &RegistryClient,
     ours: Descriptor,
     current: Option<String>,
     mut superseded: Vec<String>,
+    mut warnings: Vec<PushWarning>,
 ) -> Result<PushedSignature, RegistryError> {
     superseded.sort();
     superseded.dedup();
     superseded.retain(|d| Some(d) != current.as_ref());
-    let mut warnings = Vec::new();
     for digest in superseded {
         if let Err(e) = client.delete_manifest(&digest) {
             warnings.push(PushWarning::StaleReferrersIndexNotDeleted {

@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 use notation_plugin_sdk::descriptor::Descriptor;
 
 use super::client::RegistryClient;
+use super::content_cache::ContentCache;
 use super::error::RegistryError;
+use super::oci;
 use super::reference::Target;
-use super::{referrers, ArtifactStore, PushedSignature};
+use super::{referrers, ArtifactStore, PushedSignature, Signature};
 
 impl ArtifactStore for RegistryClient {
     fn name(&self) -> String {
@@ -24,18 +26,17 @@ impl ArtifactStore for RegistryClient {
     /// not an error here: the push learns the answer from the registry).
     fn resolve_for_signing(&self, target: &Target) -> Result<Descriptor, RegistryError> {
         // The upload session for the envelope opens while the reference
-        // resolves (and, for a digest, while the Referrers API is probed).
-        std::thread::scope(|s| {
-            s.spawn(|| self.prepare_upload());
-            match target {
-                Target::Digest(d)
-                    if !self.force_referrers_tag() && self.referrers_api_state().is_none() =>
-                {
-                    s.spawn(|| referrers::probe_api(self, d));
-                    self.resolve(target)
-                }
-                _ => self.resolve(target),
+        // resolves (and, for a digest, while the Referrers API is probed)
+        // and while the envelope is signed: the push waits for it.
+        self.prepare_upload();
+        std::thread::scope(|s| match target {
+            Target::Digest(d)
+                if !self.force_referrers_tag() && self.referrers_api_state().is_none() =>
+            {
+                s.spawn(|| referrers::probe_api(self, d));
+                self.resolve(target)
             }
+            _ => self.resolve(target),
         })
     }
 
@@ -45,6 +46,24 @@ impl ArtifactStore for RegistryClient {
 
     fn fetch_blob(&self, desc: &Descriptor, limit: u64) -> Result<Vec<u8>, RegistryError> {
         self.fetch_blob_checked(desc, limit)
+    }
+
+    /// As the trait's, with the manifest and the envelope read from the
+    /// content cache when they are there (and kept there once fetched).
+    fn fetch_signature(&self, signature_manifest: &Descriptor) -> Result<Signature, RegistryError> {
+        let Some(dir) = &self.transport().options().cache_dir else {
+            return super::fetch_signature_with(
+                signature_manifest,
+                |d| self.fetch_manifest_checked(d),
+                |d, limit| self.fetch_blob_checked(d, limit),
+            );
+        };
+        let cache = ContentCache::new(dir);
+        super::fetch_signature_with(
+            signature_manifest,
+            |d| cache.get_or_fetch(d, oci::MAX_MANIFEST_SIZE, || self.fetch_manifest_checked(d)),
+            |d, limit| cache.get_or_fetch(d, limit, || self.fetch_blob_checked(d, limit)),
+        )
     }
 
     fn list_signatures(

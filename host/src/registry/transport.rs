@@ -415,15 +415,15 @@ impl Transport {
             None => ureq::tls::RootCerts::PlatformVerifier,
             Some(path) => load_ca_file(path)?,
         };
-        let agent: ureq::Agent = crate::http::agent_config(Some(root_certs), options.timeout)
-            .timeout_connect(Some(options.connect_timeout))
-            .timeout_per_read(Some(options.read_timeout))
-            .timeout_recv_response(Some(options.read_timeout))
-            .timeout_per_write(Some(options.read_timeout))
-            .user_agent(options.user_agent.as_str())
-            .max_redirects(5)
-            .build()
-            .into();
+        let agent = crate::http::agent(
+            crate::http::agent_config(Some(root_certs), options.timeout)
+                .timeout_connect(Some(options.connect_timeout))
+                .timeout_per_read(Some(options.read_timeout))
+                .timeout_recv_response(Some(options.read_timeout))
+                .timeout_per_write(Some(options.read_timeout))
+                .user_agent(options.user_agent.as_str())
+                .max_redirects(5),
+        );
         Ok(Transport {
             registry: registry.to_string(),
             repository: repository.to_string(),

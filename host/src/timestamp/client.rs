@@ -94,10 +94,8 @@ impl Timestamper {
     }
 
     fn post(&self, body: &[u8]) -> Result<Vec<u8>, TimestampError> {
-        let agent: ureq::Agent = crate::http::agent_config(None, self.timeout)
-            .max_redirects(0)
-            .build()
-            .into();
+        let agent =
+            crate::http::agent(crate::http::agent_config(None, self.timeout).max_redirects(0));
         let map = |e: ureq::Error| match e {
             ureq::Error::Timeout(_) => TimestampError::Timeout {
                 url: self.url.clone(),

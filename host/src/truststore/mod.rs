@@ -23,10 +23,12 @@
 //!   self-signed CA certificate (a root);
 //! * a store with no certificate is an error.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use openssl::x509::X509;
 
@@ -212,6 +214,9 @@ impl fmt::Display for StoreRef {
 #[derive(Debug, Clone)]
 pub struct TrustStore {
     root: PathBuf,
+    /// Stores read ahead by [`TrustStore::preloaded`]; `load` answers them
+    /// from memory.
+    preloaded: Arc<HashMap<StoreRef, NamedStore>>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> TrustStoreError + '_ {
@@ -299,7 +304,31 @@ pub fn read_certificate_file(
 impl TrustStore {
     /// A trust store rooted at `root` (the `truststore` directory itself).
     pub fn new(root: impl Into<PathBuf>) -> TrustStore {
-        TrustStore { root: root.into() }
+        TrustStore {
+            root: root.into(),
+            preloaded: Arc::default(),
+        }
+    }
+
+    /// This trust store with the stores `refs` read now, once: its
+    /// [`TrustStore::load`] answers them from memory from then on (a store
+    /// that fails to load is not kept, so its error comes from the disk
+    /// when it is asked for). One verification reads each store once this
+    /// way, and can read them while it waits for the network.
+    pub fn preloaded(&self, refs: &[StoreRef]) -> TrustStore {
+        let mut loaded = (*self.preloaded).clone();
+        for r in refs {
+            if loaded.contains_key(r) {
+                continue;
+            }
+            if let Ok(store) = self.load(r.store_type, &r.name) {
+                loaded.insert(r.clone(), store);
+            }
+        }
+        TrustStore {
+            root: self.root.clone(),
+            preloaded: Arc::new(loaded),
+        }
     }
 
     /// The trust store of a notation configuration directory
@@ -349,8 +378,16 @@ impl TrustStore {
         }
     }
 
-    /// Loads and validates a named store (see the module docs for the rules).
+    /// Loads and validates a named store (see the module docs for the
+    /// rules); one read ahead by [`TrustStore::preloaded`] comes from memory.
     pub fn load(&self, store_type: StoreType, name: &str) -> Result<NamedStore, TrustStoreError> {
+        let key = StoreRef {
+            store_type,
+            name: name.to_string(),
+        };
+        if let Some(store) = self.preloaded.get(&key) {
+            return Ok(store.clone());
+        }
         let dir = self.existing_store_dir(store_type, name)?;
         let mut store = NamedStore {
             store_type,

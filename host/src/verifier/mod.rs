@@ -255,7 +255,7 @@ impl Verifier {
         }
         let mut outcomes = Vec::with_capacity(signatures.len());
         for s in signatures {
-            outcomes.push(self.verify_with(statement, s));
+            outcomes.push(self.verify_with(statement, s, &self.trust_store));
         }
         Ok(ArtifactOutcome {
             statement: statement.name.clone(),
@@ -267,11 +267,32 @@ impl Verifier {
     /// Verifies one signature under the statement that applies to
     /// `input.repository`.
     pub fn verify_signature(&self, input: &VerifyInput) -> Result<SignatureOutcome, PolicyError> {
-        let statement = self.policy.select(&input.repository)?;
-        Ok(self.verify_with(statement, input))
+        self.verify_signature_in(input, &self.trust_store)
     }
 
-    fn verify_with(&self, statement: &PolicyStatement, input: &VerifyInput) -> SignatureOutcome {
+    /// [`Verifier::verify_signature`] with the certificates of
+    /// `trust_store` in place of the engine's own (for instance the
+    /// engine's store [`TrustStore::preloaded`] for one artifact).
+    pub fn verify_signature_in(
+        &self,
+        input: &VerifyInput,
+        trust_store: &TrustStore,
+    ) -> Result<SignatureOutcome, PolicyError> {
+        let statement = self.policy.select(&input.repository)?;
+        Ok(self.verify_with(statement, input, trust_store))
+    }
+
+    /// The trust store the engine reads.
+    pub fn trust_store(&self) -> &TrustStore {
+        &self.trust_store
+    }
+
+    fn verify_with(
+        &self,
+        statement: &PolicyStatement,
+        input: &VerifyInput,
+        trust_store: &TrustStore,
+    ) -> SignatureOutcome {
         let level = statement.verification.level;
         let initial = || {
             if level == VerificationLevel::Skip {
@@ -294,7 +315,7 @@ impl Verifier {
             let mut rec = Recorder {
                 checks: std::mem::take(&mut out.checks),
             };
-            self.run(statement, input, &mut rec, &mut out);
+            self.run(statement, input, trust_store, &mut rec, &mut out);
             out.checks = rec.checks;
         }
         out
@@ -308,6 +329,7 @@ impl Verifier {
         &self,
         st: &PolicyStatement,
         input: &VerifyInput,
+        trust_store: &TrustStore,
         rec: &mut Recorder,
         out: &mut SignatureOutcome,
     ) {
@@ -385,7 +407,7 @@ impl Verifier {
         // the envelope: their validity is checked with the envelope's chain.
         let mut anchors_used: Vec<X509> = Vec::new();
         let auth = self
-            .authenticity(st, &env, &scheme, out)
+            .authenticity(st, &env, &scheme, trust_store, out)
             .map(|extra| anchors_used = extra);
         step!(rec.record(Check::Authenticity, act(ValidationKind::Authenticity), auth));
 
@@ -422,7 +444,7 @@ impl Verifier {
             &scheme,
             ts_action,
             now,
-            &self.trust_store,
+            trust_store,
             self.revocation.as_ref(),
             &mut out.notes,
         );
@@ -689,6 +711,7 @@ impl Verifier {
         st: &PolicyStatement,
         env: &SignatureEnvelope,
         scheme: &SigningScheme,
+        trust_store: &TrustStore,
         out: &mut SignatureOutcome,
     ) -> Result<Vec<X509>, Failure> {
         let chain = &env.certificate_chain;
@@ -724,8 +747,7 @@ impl Verifier {
         }
         let mut anchors: Vec<X509> = Vec::new();
         for r in &refs {
-            let store = self
-                .trust_store
+            let store = trust_store
                 .load(r.store_type, &r.name)
                 .map_err(Failure::TrustStore)?;
             out.notes

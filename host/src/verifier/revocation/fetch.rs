@@ -56,10 +56,9 @@ pub fn is_http_url(url: &str) -> bool {
 }
 
 fn agent(limits: &FetchLimits) -> Agent {
-    crate::http::agent_config(None, limits.timeout)
-        .max_redirects(limits.max_redirects)
-        .build()
-        .into()
+    crate::http::agent(
+        crate::http::agent_config(None, limits.timeout).max_redirects(limits.max_redirects),
+    )
 }
 
 fn map_error(e: ureq::Error, limits: &FetchLimits) -> FetchError {
