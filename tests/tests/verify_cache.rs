@@ -1,7 +1,7 @@
 //! Signature content kept in the cache directory between verifications,
 //! against a real docker-registry: a repeated `verify` reads only the
-//! registry's list of signatures, and a cache entry that does not match its
-//! digest is never used.
+//! registry's list of signatures (`sign` and `verify` both fill the cache),
+//! and a cache entry that does not match its digest is never used.
 
 use notation_e2e::{http_method_status, push_layout, vectors_dir, NotationCli, Registry};
 use notation_host::registry::Target;
@@ -30,12 +30,25 @@ fn repeated_verify_reads_signature_content_from_the_cache() {
         .to_string();
 
     let verified = format!("Successfully verified signature for {reference}");
-    assert!(cli
-        .ok(&["verify", "--insecure-registry", &reference])
-        .contains(&verified));
+    // A second cache directory, filled by a verification alone (the first
+    // one was filled by `sign`).
+    let other_cache = tempfile::tempdir().expect("temp dir");
+    let verify_with_other_cache = || {
+        cli.command(&["verify", "--insecure-registry", &reference])
+            .env("NOTATION_CACHE", other_cache.path())
+            .output()
+            .expect("run notation")
+    };
+    let first = verify_with_other_cache();
+    assert!(
+        String::from_utf8_lossy(&first.stdout).contains(&verified),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
 
-    // The registry loses the envelope: the copy the first verification
-    // kept still verifies (the list of signatures is read afresh).
+    // The registry loses the envelope: the copies `sign` and the first
+    // verification kept still verify (the list of signatures is read
+    // afresh).
     let status = http_method_status(
         &reg.host,
         "DELETE",
@@ -45,6 +58,12 @@ fn repeated_verify_reads_signature_content_from_the_cache() {
     assert!(cli
         .ok(&["verify", "--insecure-registry", &reference])
         .contains(&verified));
+    let again = verify_with_other_cache();
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains(&verified),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
 
     // A cached envelope that is not what its digest names is not used:
     // the registry is asked, and it no longer has the blob.

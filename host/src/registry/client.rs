@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 
 use notation_plugin_sdk::descriptor::Descriptor;
 
+use super::content_cache::ContentCache;
 use super::credentials::CredentialSource;
 use super::error::RegistryError;
 use super::oci::{self, MAX_MANIFEST_SIZE};
@@ -514,6 +515,15 @@ impl RegistryClient {
                 super::memo::store(dir, &self.host(), v);
             }
         }
+    }
+
+    /// The signature content cache under the cache dir, if there is one.
+    pub(crate) fn content_cache(&self) -> Option<ContentCache> {
+        self.transport
+            .options()
+            .cache_dir
+            .as_deref()
+            .map(ContentCache::new)
     }
 
     pub(crate) fn force_referrers_tag(&self) -> bool {

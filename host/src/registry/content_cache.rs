@@ -6,7 +6,9 @@
 //! fetched a signature once needs only the registry's list of signatures
 //! (which does change, and is always read afresh) the next time: the
 //! signature manifest and its envelope, two round trips one after the
-//! other, come from the disk. Verification itself is never cached.
+//! other, come from the disk. `sign` keeps what it pushed, so a
+//! verification on the signing machine starts warm. Verification itself
+//! is never cached.
 //!
 //! The cache is untrusted input: an entry is used only when its length is
 //! the descriptor's size and its SHA-256 is the descriptor's digest, and it

@@ -340,6 +340,11 @@ pub(crate) fn push_signature(
             (put(), None)
         };
     let oci_subject = oci_subject?;
+    // What a verification on this machine fetches next: kept now.
+    if let Some(cache) = client.content_cache() {
+        cache.put(&envelope_desc, envelope);
+        cache.put(&manifest_desc, &bytes);
+    }
     if client.force_referrers_tag() {
         return link_in_tag_index(client, subject, manifest_desc, prefetched);
     }

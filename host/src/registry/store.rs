@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use notation_plugin_sdk::descriptor::Descriptor;
 
 use super::client::RegistryClient;
-use super::content_cache::ContentCache;
 use super::error::RegistryError;
 use super::oci;
 use super::reference::Target;
@@ -51,14 +50,13 @@ impl ArtifactStore for RegistryClient {
     /// As the trait's, with the manifest and the envelope read from the
     /// content cache when they are there (and kept there once fetched).
     fn fetch_signature(&self, signature_manifest: &Descriptor) -> Result<Signature, RegistryError> {
-        let Some(dir) = &self.transport().options().cache_dir else {
+        let Some(cache) = self.content_cache() else {
             return super::fetch_signature_with(
                 signature_manifest,
                 |d| self.fetch_manifest_checked(d),
                 |d, limit| self.fetch_blob_checked(d, limit),
             );
         };
-        let cache = ContentCache::new(dir);
         super::fetch_signature_with(
             signature_manifest,
             |d| cache.get_or_fetch(d, oci::MAX_MANIFEST_SIZE, || self.fetch_manifest_checked(d)),
