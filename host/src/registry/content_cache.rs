@@ -79,6 +79,9 @@ impl ContentCache {
         fetch: impl FnOnce() -> Result<Vec<u8>, E>,
     ) -> Result<Vec<u8>, E> {
         if let Some(bytes) = self.get(desc, limit) {
+            if super::transport::debug_on() {
+                eprintln!("registry: {} read from the cache", desc.digest);
+            }
             return Ok(bytes);
         }
         let bytes = fetch()?;

@@ -84,7 +84,7 @@ pub fn set_debug(on: bool) {
     DEBUG.store(on, Ordering::Relaxed);
 }
 
-fn debug_on() -> bool {
+pub(crate) fn debug_on() -> bool {
     DEBUG.load(Ordering::Relaxed)
 }
 
