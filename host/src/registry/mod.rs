@@ -3,7 +3,7 @@
 //!
 //! # API overview
 //!
-//! * [`reference`] has [`Reference::parse`] for `registry/repo:tag` and
+//! * [`reference`](mod@reference) has [`Reference::parse`] for `registry/repo:tag` and
 //!   `registry/repo@sha256:…` (a registry host is required, as upstream),
 //!   [`LayoutReference::parse`] for `DIR:tag` / `DIR@sha256:…`.
 //! * [`ArtifactStore`]: the one trait `sign`, `verify`, `list` and
