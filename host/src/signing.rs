@@ -365,26 +365,23 @@ impl LocatedKey {
     /// Loads the key: parses a local key and its certificates, or asks the
     /// plugin for its metadata (and, for a RAW signer, the key spec).
     pub fn load(self) -> Result<SigningKey, SigningError> {
-        let (plugin, external, id, plugin_config) = match self.0 {
+        match self.0 {
             Located::Local {
                 key_path,
                 key_pem,
                 cert_bytes,
-            } => {
-                return Ok(SigningKey::Local(parse_local(
-                    &key_path,
-                    &key_pem,
-                    &cert_bytes,
-                )?))
-            }
+            } => Ok(SigningKey::Local(parse_local(
+                &key_path,
+                &key_pem,
+                &cert_bytes,
+            )?)),
             Located::Plugin {
                 plugin,
                 external,
                 id,
                 config,
-            } => (plugin, external, id, config),
-        };
-        load_plugin_key(plugin, external, id, plugin_config)
+            } => load_plugin_key(plugin, external, id, config),
+        }
     }
 }
 

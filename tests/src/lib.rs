@@ -427,6 +427,70 @@ pub fn push_layout(registry: &Registry, layout_dir: &Path, repo: &str) -> Descri
     image.expect("layout has a v1 tag")
 }
 
+/// The name (`credsStore` value) of the helper [`write_credential_helper`]
+/// writes: `docker-credential-e2efile`.
+pub const CREDENTIAL_HELPER_NAME: &str = "e2efile";
+
+/// Writes a docker credential helper, `docker-credential-e2efile`, as a
+/// shell script into `dir/bin` (returned, to put on `PATH`): it keeps one
+/// JSON file per server under `dir/store` (the server with `:` and `/` as
+/// `_`) and speaks the helper protocol (get, store, erase, list).
+pub fn write_credential_helper(dir: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    let store = dir.join("store");
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    std::fs::create_dir_all(&store).expect("store dir");
+    let script = format!(
+        r#"#!/bin/sh
+store='{store}'
+key() {{ printf '%s' "$1" | tr ':/' '__'; }}
+case "$1" in
+  store)
+    input=$(cat)
+    server=$(printf '%s' "$input" | sed -n 's/.*"ServerURL":"\([^"]*\)".*/\1/p')
+    [ -n "$server" ] || {{ echo 'missing ServerURL'; exit 1; }}
+    printf '%s' "$input" > "$store/$(key "$server")"
+    ;;
+  get)
+    read -r server || true
+    f="$store/$(key "$server")"
+    [ -f "$f" ] || {{ echo 'credentials not found in native keychain'; exit 1; }}
+    cat "$f"
+    ;;
+  erase)
+    read -r server || true
+    f="$store/$(key "$server")"
+    [ -f "$f" ] || {{ echo 'credentials not found in native keychain'; exit 1; }}
+    rm -f "$f"
+    ;;
+  list)
+    printf '{{'
+    sep=''
+    for f in "$store"/*; do
+      [ -f "$f" ] || continue
+      s=$(sed -n 's/.*"ServerURL":"\([^"]*\)".*/\1/p' "$f")
+      u=$(sed -n 's/.*"Username":"\([^"]*\)".*/\1/p' "$f")
+      printf '%s"%s":"%s"' "$sep" "$s" "$u"
+      sep=','
+    done
+    printf '}}'
+    ;;
+  *) echo "unknown action $1"; exit 1 ;;
+esac
+"#,
+        store = store.display()
+    );
+    let path = bin.join(format!("docker-credential-{CREDENTIAL_HELPER_NAME}"));
+    std::fs::write(&path, script).expect("write helper");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod helper");
+    }
+    bin
+}
+
 /// A binary of this workspace for the tests: `$ENV_VAR` when set, else
 /// `NAME` next to the test executable's profile dir (`cargo test
 /// --workspace` builds them all).

@@ -30,24 +30,6 @@ use sha2::{Digest, Sha256};
 /// The name the `notation-hello` plugin reports in its metadata.
 const PLUGIN_NAME: &str = "com.example.hello";
 
-fn workspace_bin(env_var: &str, name: &str) -> PathBuf {
-    if let Some(p) = std::env::var_os(env_var) {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().expect("test executable path");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile> directory")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} does not exist: build it with `cargo build -p notation-host --bin notation`, or set {env_var}",
-        bin.display()
-    );
-    bin
-}
-
 fn ec_key() -> PKey<Private> {
     let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
     PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap()
@@ -249,7 +231,7 @@ fn install_from_an_https_url_checks_the_sha256() {
     let sum = hex::encode(Sha256::digest(&archive));
     let (server, ca_file) = HttpsServer::start(work.path(), archive);
     let cli = Cli {
-        bin: workspace_bin("NOTATION_BIN", "notation"),
+        bin: notation_e2e::notation_bin(),
         home: tempfile::tempdir().unwrap(),
         ca_file,
     };

@@ -2,7 +2,7 @@
 //! against our binary and a real `docker-registry` with basic auth on
 //! 127.0.0.1. Upstream skips these two cases on its CI (they need a
 //! credential helper on the host); here a small file-backed helper,
-//! `docker-credential-e2ecreds`, named by `config.json`, stores the
+//! `docker-credential-e2efile` of the tests crate, named by `config.json`, stores the
 //! credentials, and both cases run.
 //!
 //! One key word differs: after a failed login, `sign` fails here naming the
@@ -12,52 +12,13 @@
 
 mod upstream_command_support;
 
-use std::path::PathBuf;
-
-use notation_e2e::{push_layout, vectors_dir, Registry};
+use notation_e2e::{
+    push_layout, vectors_dir, write_credential_helper, Registry, CREDENTIAL_HELPER_NAME,
+};
 use upstream_command_support::{Host, Opt};
 
 const USER: &str = "e2e-user";
 const PASSWORD: &str = "e2e-pass";
-
-/// A docker credential helper as a shell script keeping one file per
-/// server (get, store, erase), in `dir/bin`.
-fn credential_helper(dir: &std::path::Path) -> PathBuf {
-    let bin = dir.join("bin");
-    let store = dir.join("store");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::create_dir_all(&store).unwrap();
-    let script = format!(
-        r#"#!/bin/sh
-store='{store}'
-key() {{ printf '%s' "$1" | tr ':/' '__'; }}
-case "$1" in
-  store)
-    input=$(cat)
-    server=$(printf '%s' "$input" | sed -n 's/.*"ServerURL":"\([^"]*\)".*/\1/p')
-    printf '%s' "$input" > "$store/$(key "$server")" ;;
-  get)
-    read -r server || true
-    f="$store/$(key "$server")"
-    [ -f "$f" ] || {{ echo 'credentials not found in native keychain'; exit 1; }}
-    cat "$f" ;;
-  erase)
-    read -r server || true
-    f="$store/$(key "$server")"
-    [ -f "$f" ] || {{ echo 'credentials not found in native keychain'; exit 1; }}
-    rm -f "$f" ;;
-  list) printf '{{}}' ;;
-  *) echo "unknown action $1"; exit 1 ;;
-esac
-"#,
-        store = store.display()
-    );
-    let path = bin.join("docker-credential-e2ecreds");
-    std::fs::write(&path, script).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    bin
-}
 
 /// Upstream's `TestLoginOptions()` (key, trust store, trust policy, no
 /// credentials), a registry that wants `USER`/`PASSWORD`, and the e2e
@@ -74,10 +35,10 @@ fn login_host() -> (Host, Registry, String, String) {
         Opt::TrustStore,
         Opt::TrustPolicy("trustpolicy.json"),
     ]);
-    host.prepend_path(credential_helper(&host.user_dir().join("helper")));
+    host.prepend_path(write_credential_helper(&host.user_dir().join("helper")));
     std::fs::write(
         host.notation_dir().join("config.json"),
-        r#"{"credsStore":"e2ecreds"}"#,
+        format!(r#"{{"credsStore":"{CREDENTIAL_HELPER_NAME}"}}"#),
     )
     .unwrap();
     (host, registry, server, reference)

@@ -23,9 +23,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use notation_e2e::{push_layout, vectors_dir, Registry};
-
-use notation_e2e::notation_bin;
+use notation_e2e::{
+    notation_bin, push_layout, vectors_dir, write_credential_helper, Registry,
+    CREDENTIAL_HELPER_NAME,
+};
 
 struct Cli {
     bin: PathBuf,
@@ -329,70 +330,18 @@ fn bad_references_and_unreachable_registries_fail_clearly() {
     );
 }
 
-/// A docker credential helper, `docker-credential-e2efile`, as a shell
-/// script in its own temp dir: it keeps one JSON file per server under
-/// `store/` and speaks the helper protocol (get, store, erase, list).
+/// The file-backed docker credential helper of the tests crate
+/// ([`write_credential_helper`]) in its own temp dir.
 struct FileHelper {
     dir: tempfile::TempDir,
 }
 
 impl FileHelper {
-    const NAME: &'static str = "e2efile";
+    const NAME: &'static str = CREDENTIAL_HELPER_NAME;
 
     fn new() -> FileHelper {
         let dir = tempfile::tempdir().expect("temp dir");
-        let bin = dir.path().join("bin");
-        let store = dir.path().join("store");
-        std::fs::create_dir_all(&bin).expect("bin dir");
-        std::fs::create_dir_all(&store).expect("store dir");
-        let script = format!(
-            r#"#!/bin/sh
-store='{store}'
-key() {{ printf '%s' "$1" | tr ':/' '__'; }}
-case "$1" in
-  store)
-    input=$(cat)
-    server=$(printf '%s' "$input" | sed -n 's/.*"ServerURL":"\([^"]*\)".*/\1/p')
-    [ -n "$server" ] || {{ echo 'missing ServerURL'; exit 1; }}
-    printf '%s' "$input" > "$store/$(key "$server")"
-    ;;
-  get)
-    read -r server || true
-    f="$store/$(key "$server")"
-    [ -f "$f" ] || {{ echo 'credentials not found in native keychain'; exit 1; }}
-    cat "$f"
-    ;;
-  erase)
-    read -r server || true
-    f="$store/$(key "$server")"
-    [ -f "$f" ] || {{ echo 'credentials not found in native keychain'; exit 1; }}
-    rm -f "$f"
-    ;;
-  list)
-    printf '{{'
-    sep=''
-    for f in "$store"/*; do
-      [ -f "$f" ] || continue
-      s=$(sed -n 's/.*"ServerURL":"\([^"]*\)".*/\1/p' "$f")
-      u=$(sed -n 's/.*"Username":"\([^"]*\)".*/\1/p' "$f")
-      printf '%s"%s":"%s"' "$sep" "$s" "$u"
-      sep=','
-    done
-    printf '}}'
-    ;;
-  *) echo "unknown action $1"; exit 1 ;;
-esac
-"#,
-            store = store.display()
-        );
-        let path = bin.join(format!("docker-credential-{}", Self::NAME));
-        std::fs::write(&path, script).expect("write helper");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-                .expect("chmod helper");
-        }
+        write_credential_helper(dir.path());
         FileHelper { dir }
     }
 

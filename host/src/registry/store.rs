@@ -50,17 +50,22 @@ impl ArtifactStore for RegistryClient {
     /// As the trait's, with the manifest and the envelope read from the
     /// content cache when they are there (and kept there once fetched).
     fn fetch_signature(&self, signature_manifest: &Descriptor) -> Result<Signature, RegistryError> {
-        let Some(cache) = self.content_cache() else {
-            return super::fetch_signature_with(
-                signature_manifest,
-                |d| self.fetch_manifest_checked(d),
-                |d, limit| self.fetch_blob_checked(d, limit),
-            );
-        };
+        let cache = self.content_cache();
+        let cached =
+            |desc: &Descriptor, limit: u64, fetch: &dyn Fn() -> Result<Vec<u8>, RegistryError>| {
+                match &cache {
+                    Some(cache) => cache.get_or_fetch(desc, limit, fetch),
+                    None => fetch(),
+                }
+            };
         super::fetch_signature_with(
             signature_manifest,
-            |d| cache.get_or_fetch(d, oci::MAX_MANIFEST_SIZE, || self.fetch_manifest_checked(d)),
-            |d, limit| cache.get_or_fetch(d, limit, || self.fetch_blob_checked(d, limit)),
+            |d| {
+                cached(d, oci::MAX_MANIFEST_SIZE, &|| {
+                    self.fetch_manifest_checked(d)
+                })
+            },
+            |d, limit| cached(d, limit, &|| self.fetch_blob_checked(d, limit)),
         )
     }
 
