@@ -314,6 +314,67 @@ impl Registry {
         };
         RegistryClient::new(&self.host, repo, options, creds).expect("registry client")
     }
+
+    /// Stops the registry and removes its storage when the test process
+    /// exits: for a registry kept in a `static`, which is never dropped
+    /// (without this, every run of such a test binary leaves a
+    /// `docker-registry` running).
+    pub fn stop_at_exit(&self) {
+        at_exit(ExitCleanup::Kill(self.child.id()));
+        remove_at_exit(self.dir.path());
+    }
+}
+
+/// What [`at_exit`] undoes when the test process ends.
+enum ExitCleanup {
+    Kill(u32),
+    Remove(PathBuf),
+}
+
+static EXIT_CLEANUPS: std::sync::Mutex<Vec<ExitCleanup>> = std::sync::Mutex::new(Vec::new());
+
+/// Removes `dir` when the test process exits (for temp dirs held by a
+/// `static`, which is never dropped).
+pub fn remove_at_exit(dir: &Path) {
+    at_exit(ExitCleanup::Remove(dir.to_path_buf()));
+}
+
+fn at_exit(cleanup: ExitCleanup) {
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    extern "C" fn run_cleanups() {
+        let Ok(mut cleanups) = EXIT_CLEANUPS.lock() else {
+            return;
+        };
+        // Processes first, so that nothing writes into a directory being removed.
+        cleanups.sort_by_key(|c| matches!(c, ExitCleanup::Remove(_)));
+        for cleanup in cleanups.drain(..) {
+            match cleanup {
+                ExitCleanup::Kill(pid) => {
+                    let Ok(pid) = libc::pid_t::try_from(pid) else {
+                        continue;
+                    };
+                    // SAFETY: plain syscalls on a child this process started.
+                    unsafe {
+                        libc::kill(pid, libc::SIGKILL);
+                        libc::waitpid(pid, std::ptr::null_mut(), 0);
+                    }
+                }
+                ExitCleanup::Remove(dir) => {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            }
+        }
+    }
+    REGISTERED.call_once(|| {
+        // SAFETY: registers a plain function with no arguments.
+        unsafe {
+            libc::atexit(run_cleanups);
+        }
+    });
+    EXIT_CLEANUPS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(cleanup);
 }
 
 impl Drop for Registry {

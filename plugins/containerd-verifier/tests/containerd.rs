@@ -38,6 +38,8 @@ fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
         let registry = Registry::start();
+        // The world lives in a static, never dropped: stop it at exit.
+        registry.stop_at_exit();
         let layouts = vectors_dir().join("oci-layouts");
         let signed = push_layout(&registry, &layouts.join("e2e-valid-signature"), "signed");
         let unsigned = push_layout(&registry, &layouts.join("e2e"), "unsigned");
@@ -66,6 +68,7 @@ fn world() -> &'static World {
         // The same signed image under a repository the policy skips.
         push_layout(&registry, &layouts.join("e2e-valid-signature"), "skipped");
         let dir = tempfile::tempdir().expect("temp dir");
+        notation_e2e::remove_at_exit(dir.path());
         let certs_d = dir.path().join("certs.d");
         let host_dir = certs_d.join(&registry.host);
         std::fs::create_dir_all(&host_dir).expect("certs.d");
